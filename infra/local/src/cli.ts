@@ -1,0 +1,121 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { runTests } from './commands/test';
+import { createComponent } from './components';
+import { COMPONENTS, selectComponents } from './config';
+import { logFile } from './context';
+import { StackError } from './errors';
+import { tailFile } from './proc';
+import { createContext, formatTable, redact, status, stopAll, up } from './stack';
+
+const USAGE = `usage:
+  npm start                              provision and start everything, print the URLs
+  npm test                               start what is missing, run every check and test
+  npm run stack -- up [component...]     provision and start (idempotent)
+  npm run stack -- down [component...]   stop what \`up\` started
+  npm run stack -- status                component, version, pid, address, healthy
+  npm run stack -- logs <component> [-f] the component's log (follow with -f)
+  npm run stack -- env                   the client environment (KAFKA_BROKERS=...)
+components: ${COMPONENTS.join(', ')}`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const ctx = createContext();
+  switch (command) {
+    case 'start': {
+      const started = Date.now();
+      const { env } = await up(ctx);
+      process.stdout.write(`\n${formatTable(await status(ctx))}\n\n`);
+      process.stdout.write(urls(env));
+      process.stdout.write(
+        `\nUp in ${((Date.now() - started) / 1000).toFixed(1)}s. Stop with: npm run stack -- down\n`,
+      );
+      return 0;
+    }
+    case 'test':
+      return runTests(ctx);
+    case 'up': {
+      await up(ctx, selectComponents(rest));
+      process.stdout.write(`${formatTable(await status(ctx, selectComponents(rest)))}\n`);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await stopAll(ctx, selectComponents(rest).reverse());
+      if (stopped.length === 0) ctx.reporter.info('Nothing was running.');
+      return 0;
+    }
+    case 'status': {
+      const rows = await status(ctx, selectComponents(rest));
+      process.stdout.write(`${formatTable(rows)}\n`);
+      return rows.every((r) => r.healthy === 'yes' || r.healthy === 'installed') ? 0 : 3;
+    }
+    case 'logs':
+      return logs(ctx, rest);
+    case 'env': {
+      const components = selectComponents(rest);
+      for (const name of components) {
+        for (const [key, value] of Object.entries(createComponent(ctx, name).exports())) {
+          process.stdout.write(`export ${key}=${JSON.stringify(value)}\n`);
+        }
+      }
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new StackError(`Unknown command: ${command}.`, `Run \`npm run stack -- help\` for the list.`);
+  }
+}
+
+function urls(env: Record<string, string>): string {
+  const lines = [
+    ['Kafka brokers', env['KAFKA_BROKERS']],
+    ['PostgreSQL', env['DATABASE_URL'] && redact(env['DATABASE_URL'])],
+    ['Redis', env['REDIS_URL']],
+    [
+      'Consul UI',
+      env['CONSUL_HTTP_ADDR'] && `http://${env['CONSUL_HTTP_ADDR'].replace(/^https?:\/\//, '')}/ui/`,
+    ],
+    ['Zipkin UI', env['ZIPKIN_URL'] && `${env['ZIPKIN_URL']}/zipkin/`],
+    ['Toxiproxy API', env['TOXIPROXY_URL']],
+    ['k6', env['K6_BIN']],
+  ].filter((entry): entry is [string, string] => Boolean(entry[1]));
+  const width = Math.max(...lines.map(([label]) => label.length));
+  return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';
+}
+
+async function logs(ctx: ReturnType<typeof createContext>, args: string[]): Promise<number> {
+  const follow = args.includes('-f') || args.includes('--follow');
+  const names = selectComponents(args.filter((a) => !a.startsWith('-')));
+  const files = names.map((name) => logFile(ctx, name)).filter((file) => existsSync(file));
+  if (files.length === 0) {
+    ctx.reporter.info('No logs yet: start the stack with `npm start`.');
+    return 0;
+  }
+  if (follow) {
+    return new Promise((resolve) => {
+      spawn('tail', ['-n', '50', '-F', ...files], { stdio: 'inherit' }).once('close', (code) =>
+        resolve(code ?? 0),
+      );
+    });
+  }
+  for (const file of files) process.stdout.write(`==> ${file} <==\n${tailFile(file, 50)}\n\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof StackError) {
+      process.stderr.write(`\nerror: ${error.message}\n  fix: ${error.fix}\n`);
+    } else {
+      process.stderr.write(
+        `\nerror: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+    }
+    process.exit(1);
+  },
+);

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { StackContext } from '../context';
+import { stopAll, up } from '../stack';
+
+export interface Totals {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
+/** Adds up the per-run summaries written by tools/jest/summary-reporter.cjs. */
+export function sumResults(dir: string): Totals {
+  const totals: Totals = { passed: 0, failed: 0, skipped: 0 };
+  if (!existsSync(dir)) return totals;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    const run = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Partial<Totals>;
+    totals.passed += run.passed ?? 0;
+    totals.failed += run.failed ?? 0;
+    totals.skipped += run.skipped ?? 0;
+  }
+  return totals;
+}
+
+function nx(ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const bin = path.join(ctx.paths.repoRoot, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: ctx.paths.repoRoot, env, stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * `npm test`: brings the stack up (only what is not running yet), runs lint, type checks and unit tests,
+ * then the integration tests against the real components, prints one closing line with the totals,
+ * and stops what it started (unless SAGA_LAB_KEEP_STACK=1).
+ */
+export async function runTests(ctx: StackContext): Promise<number> {
+  const resultsDir = path.join(ctx.paths.repoRoot, 'dist', 'test-results');
+  rmSync(resultsDir, { recursive: true, force: true });
+  const { started, env: stackEnv } = await up(ctx);
+  const env = {
+    ...ctx.env,
+    ...stackEnv,
+    NX_DAEMON: 'false',
+    NX_NO_CLOUD: 'true',
+    NX_TUI: 'false',
+    FORCE_COLOR: ctx.env['FORCE_COLOR'] ?? '0',
+  };
+  let code = 1;
+  try {
+    const common = ['--skip-nx-cache', '--outputStyle=stream'];
+    const checks = await nx(ctx, ['run-many', '-t', 'lint', 'typecheck', 'test', ...common], env);
+    const integration = await nx(ctx, ['run-many', '-t', 'int-test', '--parallel=1', ...common], env);
+    code = checks === 0 && integration === 0 ? 0 : 1;
+  } finally {
+    if (started.length > 0 && ctx.env['SAGA_LAB_KEEP_STACK'] !== '1') {
+      await stopAll(ctx, [...started].reverse());
+    }
+  }
+  const totals = sumResults(resultsDir);
+  if (totals.failed > 0) code = 1;
+  if (totals.passed === 0) {
+    ctx.reporter.info('No test ran: that counts as a failure.');
+    code = 1;
+  }
+  process.stdout.write(
+    `\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
+  );
+  return code;
+}

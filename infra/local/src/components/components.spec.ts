@@ -1,0 +1,60 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { newClusterId, renderTemplate } from './kafka';
+import { findPostgresBin, serviceUrl } from './postgres';
+import { systemUser } from './toolchain';
+
+describe('kafka', () => {
+  it('renders every placeholder of the broker template', () => {
+    const template = readFileSync(
+      path.resolve(__dirname, '../../jvm/kafka-server.properties.template'),
+      'utf8',
+    );
+    const rendered = renderTemplate(template, {
+      DATA_DIR: '/data',
+      BROKER_PORT: '9092',
+      CONTROLLER_PORT: '9093',
+    });
+    expect(rendered).not.toMatch(/\$\{[A-Z_]+\}/);
+    expect(rendered).toMatch(/^log\.dirs=\/data$/m);
+    expect(rendered).toMatch(/^auto\.create\.topics\.enable=false$/m);
+    expect(rendered).toMatch(/^listeners=PLAINTEXT:\/\/127\.0\.0\.1:9092,CONTROLLER:\/\/127\.0\.0\.1:9093$/m);
+  });
+
+  it('leaves unknown placeholders visible rather than blank', () => {
+    expect(renderTemplate('a=${A} b=${B}', { A: '1' })).toBe('a=1 b=${B}');
+  });
+
+  it('makes cluster ids in Kafka’s 22-character base64url form', () => {
+    expect(newClusterId()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(newClusterId()).not.toBe(newClusterId());
+  });
+});
+
+describe('postgres', () => {
+  it('picks the newest installed major that is recent enough', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pg-'));
+    for (const major of ['13', '15', '16']) {
+      mkdirSync(path.join(root, major, 'bin'), { recursive: true });
+      writeFileSync(path.join(root, major, 'bin', 'postgres'), '');
+    }
+    mkdirSync(path.join(root, '17')); // no server binaries: a client-only install
+    expect(findPostgresBin(root, 15)).toEqual({ major: 16, bin: path.join(root, '16', 'bin') });
+    expect(findPostgresBin(root, 17)).toBeUndefined();
+    expect(findPostgresBin(path.join(root, 'missing'))).toBeUndefined();
+  });
+
+  it('builds per-service URLs on the admin server, escaping credentials', () => {
+    expect(
+      serviceUrl('postgres://postgres:pw@db:6543/postgres?sslmode=disable', 'orders', 'a/b@c', 'orders'),
+    ).toBe('postgres://orders:a%2Fb%40c@db:6543/orders?sslmode=disable');
+  });
+
+  it('finds the postgres system user in a passwd file', () => {
+    const passwd =
+      'root:x:0:0:root:/root:/bin/bash\npostgres:x:101:104:PostgreSQL administrator:/var/lib/postgresql:/bin/bash\n';
+    expect(systemUser('postgres', passwd)).toEqual({ uid: 101, gid: 104 });
+    expect(systemUser('redis', passwd)).toBeUndefined();
+  });
+});

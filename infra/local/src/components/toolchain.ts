@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ensureDir, provisionLog, type StackContext } from '../context';
+import { StackError, toolMissing } from '../errors';
+import { run, which } from '../proc';
+
+const execFileAsync = promisify(execFile);
+
+export const INSTALL_HINTS = {
+  java: 'a Java 17+ runtime, e.g. `apt-get install openjdk-17-jre-headless`',
+  mvn: 'Apache Maven, e.g. `apt-get install maven`',
+  go: 'Go 1.25 or newer from go.dev/dl, or `apt-get install golang` where recent enough',
+} as const;
+
+export function requireTool(ctx: StackContext, tool: keyof typeof INSTALL_HINTS, neededFor: string): string {
+  const found = which(tool, ctx.env['PATH']);
+  if (!found) throw toolMissing(tool, neededFor, INSTALL_HINTS[tool]);
+  return found;
+}
+
+/** Java's major version, from `java -version` (printed on stderr). */
+export async function javaMajor(java: string): Promise<number> {
+  const { stderr } = await execFileAsync(java, ['-version']);
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(stderr);
+  if (!match) return 0;
+  const major = Number(match[1]);
+  return major === 1 ? Number(match[2]) : major;
+}
+
+export async function requireJava(ctx: StackContext, neededFor: string): Promise<string> {
+  const java = requireTool(ctx, 'java', neededFor);
+  const major = await javaMajor(java);
+  if (major < 17) {
+    throw new StackError(
+      `Java ${major} was found; Java 17 or newer is needed to ${neededFor}.`,
+      `Install ${INSTALL_HINTS.java} and put it first on PATH.`,
+    );
+  }
+  return java;
+}
+
+/** Go state (module cache, build cache) lives in the stack's cache, so one directory holds every download. */
+export function goEnv(ctx: StackContext, gobin?: string): NodeJS.ProcessEnv {
+  const goRoot = path.join(ctx.paths.cacheDir, 'go');
+  return {
+    ...ctx.env,
+    GOPATH: goRoot,
+    GOMODCACHE: path.join(goRoot, 'mod'),
+    GOCACHE: path.join(goRoot, 'build'),
+    GOFLAGS: '-buildvcs=false -modcacherw',
+    GOTOOLCHAIN: 'local',
+    CGO_ENABLED: '0',
+    ...(gobin ? { GOBIN: gobin } : {}),
+  };
+}
+
+export interface GoBinary {
+  readonly name: string;
+  readonly version: string;
+  /** Final binary path inside the cache. */
+  readonly binary: string;
+  /** Either `go install <package>@<version>`, or `go build -o` of `package` inside the module at `moduleDir`. */
+  readonly package: string;
+  readonly moduleDir?: string;
+}
+
+export const goBinaryPath = (ctx: StackContext, name: string, version: string, bin: string): string =>
+  path.join(ctx.paths.cacheDir, name, version, 'bin', bin);
+
+/** Builds a Go program from the module proxy once per version; the binary is moved into place only when whole. */
+export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<void> {
+  if (existsSync(spec.binary)) return;
+  requireTool(ctx, 'go', `build ${spec.name} from the Go module proxy`);
+  const staging = ensureDir(path.join(path.dirname(spec.binary), '.staging'));
+  const log = provisionLog(ctx, spec.name);
+  await ctx.reporter.step(
+    `building ${spec.name} ${spec.version} from the Go module proxy (first run only)`,
+    async () => {
+      if (spec.moduleDir) {
+        const out = path.join(staging, path.basename(spec.binary));
+        await run('go', ['build', '-trimpath', '-o', out, spec.package], {
+          logFile: log,
+          what: `${spec.name} ${spec.version}`,
+          cwd: spec.moduleDir,
+          env: goEnv(ctx),
+        });
+        renameSync(out, spec.binary);
+      } else {
+        await run('go', ['install', '-trimpath', `${spec.package}@v${spec.version}`], {
+          logFile: log,
+          what: `${spec.name} ${spec.version}`,
+          env: goEnv(ctx, staging),
+        });
+        renameSync(path.join(staging, path.basename(spec.package)), spec.binary);
+      }
+    },
+  );
+  rmSync(staging, { recursive: true, force: true });
+}
+
+/** Maven runs offline-capable against a repository inside the stack's cache. */
+export function mavenArgs(ctx: StackContext, ...args: string[]): string[] {
+  return ['-B', '-q', '-ntp', `-Dmaven.repo.local=${path.join(ctx.paths.cacheDir, 'm2')}`, ...args];
+}
+
+/** Writes a file atomically (temp + rename), so an interrupted provision never leaves a half-written result. */
+export function writeAtomic(file: string, content: string): void {
+  ensureDir(path.dirname(file));
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+/** Throws unless a missing Debian package can be installed here (root on a system with apt-get). */
+export function assertInstallable(ctx: StackContext, pkg: string, neededFor: string): void {
+  if (!ctx.isRoot || !which('apt-get', ctx.env['PATH'])) {
+    throw new StackError(
+      `${pkg} is not installed; it is needed to ${neededFor}, and it is installed automatically only as root on Debian or Ubuntu.`,
+      `Install it (\`sudo apt-get install ${pkg}\`), or set the environment variable that points at a running one.`,
+    );
+  }
+}
+
+/**
+ * Installs a Debian package when running as root. The package's own init scripts are kept from starting
+ * a second server (policy-rc.d), since the stack runs its own instance.
+ */
+export async function aptInstall(ctx: StackContext, pkg: string, neededFor: string): Promise<void> {
+  assertInstallable(ctx, pkg, neededFor);
+  const policy = '/usr/sbin/policy-rc.d';
+  const ownPolicy = !existsSync(policy);
+  if (ownPolicy) writeFileSync(policy, '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  const env = { ...ctx.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const log = provisionLog(ctx, pkg);
+  const install = (): Promise<void> =>
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', pkg], { logFile: log, what: pkg, env });
+  try {
+    await ctx.reporter.step(`installing ${pkg} from Debian's packages`, async () => {
+      try {
+        await install();
+      } catch {
+        // Package lists on a fresh machine are often missing or stale.
+        await run('apt-get', ['update', '-q'], { logFile: log, what: 'the Debian package lists', env });
+        await install();
+      }
+    });
+  } finally {
+    if (ownPolicy) rmSync(policy, { force: true });
+  }
+}
+
+/** Looks up a system user's uid/gid in /etc/passwd (Node has no getpwnam). */
+export function systemUser(name: string, passwd: string): { uid: number; gid: number } | undefined {
+  for (const line of passwd.split('\n')) {
+    const [user, , uid, gid] = line.split(':');
+    if (user === name && uid && gid) return { uid: Number(uid), gid: Number(gid) };
+  }
+  return undefined;
+}

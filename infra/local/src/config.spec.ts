@@ -1,0 +1,69 @@
+import { COMPONENTS, resolveStackConfig, selectComponents } from './config';
+import { StackError } from './errors';
+
+describe('resolveStackConfig', () => {
+  it('provisions every component on loopback when the environment names none', () => {
+    const config = resolveStackConfig({});
+    for (const name of COMPONENTS) expect(config[name].managed).toBe(true);
+    expect(config.kafka.address).toBe('127.0.0.1:9092');
+    expect(config.redis.address).toBe('redis://127.0.0.1:6379');
+    expect(config.consul.address).toBe('127.0.0.1:8500');
+    expect(config.zipkin.address).toBe('http://127.0.0.1:9411');
+    expect(config.kafka.ports).toEqual([9092, 9093]);
+  });
+
+  it('leaves a component alone when its address comes from the environment', () => {
+    const config = resolveStackConfig({
+      KAFKA_BROKERS: 'broker-a:9092, broker-b:9092',
+      DATABASE_URL: 'postgres://admin:secret@db.internal:5432/postgres',
+      REDIS_URL: 'redis://cache:6379/',
+      CONSUL_HTTP_ADDR: 'http://consul:8500',
+      ZIPKIN_URL: 'http://zipkin:9411',
+    });
+    expect(config.kafka).toMatchObject({ managed: false, address: 'broker-a:9092,broker-b:9092', ports: [] });
+    expect(config.postgres).toMatchObject({
+      managed: false,
+      address: 'postgres://admin:secret@db.internal:5432/postgres',
+    });
+    expect(config.redis).toMatchObject({ managed: false, address: 'redis://cache:6379' });
+    expect(config.consul.managed).toBe(false);
+    expect(config.zipkin.managed).toBe(false);
+    expect(config.toxiproxy.managed).toBe(true);
+  });
+
+  it.each([
+    ['KAFKA_BROKERS', 'localhost', /KAFKA_BROKERS="localhost" is not a comma-separated host:port list/],
+    [
+      'DATABASE_URL',
+      'mysql://x@y/z',
+      /DATABASE_URL="mysql:\/\/x@y\/z" is not a postgres: or postgresql: URL/,
+    ],
+    ['REDIS_URL', 'not a url', /REDIS_URL="not a url" is not a URL/],
+    ['CONSUL_HTTP_ADDR', 'consul', /CONSUL_HTTP_ADDR="consul" is not host:port/],
+    ['K6_BIN', 'k6', /K6_BIN="k6" is not an absolute path/],
+  ])('rejects %s=%s with a sentence naming the variable', (name, value, message) => {
+    let error: unknown;
+    try {
+      resolveStackConfig({ [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(StackError);
+    expect((error as StackError).message).toMatch(message);
+    expect((error as StackError).fix).toBe(`Fix or unset ${name}.`);
+  });
+});
+
+describe('selectComponents', () => {
+  it('selects everything by default, in start order', () => {
+    expect(selectComponents([])).toEqual([...COMPONENTS]);
+  });
+
+  it('keeps start order whatever order they were named in', () => {
+    expect(selectComponents(['zipkin', 'postgres'])).toEqual(['postgres', 'zipkin']);
+  });
+
+  it('names the valid components when given an unknown one', () => {
+    expect(() => selectComponents(['kafak'])).toThrow('Unknown component: kafak.');
+  });
+});

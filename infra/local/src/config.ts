@@ -1,0 +1,127 @@
+import { StackError, badEnv } from './errors';
+
+/** The stack's components in start order. `k6` is a tool: provisioned, never started. */
+export const COMPONENTS = ['postgres', 'redis', 'consul', 'toxiproxy', 'kafka', 'zipkin', 'k6'] as const;
+export type ComponentName = (typeof COMPONENTS)[number];
+
+export const LOOPBACK = '127.0.0.1';
+
+/** Per-service databases (one database and one role each). */
+export const SERVICE_DATABASES = [
+  { service: 'order', database: 'orders', envVar: 'ORDER_DATABASE_URL' },
+  { service: 'inventory', database: 'inventory', envVar: 'INVENTORY_DATABASE_URL' },
+  { service: 'payment', database: 'payments', envVar: 'PAYMENT_DATABASE_URL' },
+] as const;
+
+interface ComponentSpec {
+  /** The environment variable that points at an existing instance instead of provisioning one. */
+  readonly envVar: string;
+  /** Every port a managed instance listens on; the first is its client address. */
+  readonly ports: readonly number[];
+}
+
+export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
+  postgres: { envVar: 'DATABASE_URL', ports: [5432] },
+  redis: { envVar: 'REDIS_URL', ports: [6379] },
+  consul: { envVar: 'CONSUL_HTTP_ADDR', ports: [8500, 8300, 8301, 8302, 8502, 8503, 8600] },
+  toxiproxy: { envVar: 'TOXIPROXY_URL', ports: [8474] },
+  kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093] },
+  zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
+  k6: { envVar: 'K6_BIN', ports: [] },
+};
+
+export interface ComponentConfig {
+  readonly name: ComponentName;
+  /** false when the environment points at an instance we must not provision or stop. */
+  readonly managed: boolean;
+  readonly envVar: string;
+  /** What clients use: a URL, a host:port list, or (for a tool) a binary path; '' if not known yet. */
+  readonly address: string;
+  readonly ports: readonly number[];
+}
+
+export type StackConfig = Record<ComponentName, ComponentConfig>;
+
+/**
+ * Resolves which components to provision and where clients find them. Any endpoint given in the
+ * environment wins, and the component is then left alone (not provisioned, not stopped).
+ */
+export function resolveStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const entries = COMPONENTS.map((name): [ComponentName, ComponentConfig] => {
+    const spec = COMPONENT_SPECS[name];
+    const given = env[spec.envVar]?.trim();
+    const address = given ? validate(name, spec.envVar, given) : defaultAddress(name, spec.ports[0]);
+    return [name, { name, managed: !given, envVar: spec.envVar, address, ports: given ? [] : spec.ports }];
+  });
+  return Object.fromEntries(entries) as StackConfig;
+}
+
+function defaultAddress(name: ComponentName, port: number | undefined): string {
+  switch (name) {
+    case 'postgres':
+      return ''; // known once the admin password exists (see components/postgres.ts)
+    case 'redis':
+      return `redis://${LOOPBACK}:${port}`;
+    case 'consul':
+      return `${LOOPBACK}:${port}`;
+    case 'kafka':
+      return `${LOOPBACK}:${port}`;
+    case 'toxiproxy':
+    case 'zipkin':
+      return `http://${LOOPBACK}:${port}`;
+    case 'k6':
+      return '';
+  }
+}
+
+const hostPort = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+function validate(name: ComponentName, envVar: string, value: string): string {
+  const url = (protocols: string[]): string => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw badEnv(envVar, value, `a URL (e.g. ${protocols[0]}//127.0.0.1)`);
+    }
+    if (!protocols.includes(parsed.protocol)) throw badEnv(envVar, value, `a ${protocols.join(' or ')} URL`);
+    return value.replace(/\/+$/, '');
+  };
+  switch (name) {
+    case 'postgres':
+      return url(['postgres:', 'postgresql:']);
+    case 'redis':
+      return url(['redis:', 'rediss:']);
+    case 'toxiproxy':
+    case 'zipkin':
+      return url(['http:', 'https:']);
+    case 'consul': {
+      const bare = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+      if (!hostPort.test(bare)) throw badEnv(envVar, value, 'host:port (e.g. 127.0.0.1:8500)');
+      return value;
+    }
+    case 'kafka': {
+      const brokers = value.split(',').map((b) => b.trim());
+      if (brokers.length === 0 || !brokers.every((b) => hostPort.test(b))) {
+        throw badEnv(envVar, value, 'a comma-separated host:port list (e.g. 127.0.0.1:9092)');
+      }
+      return brokers.join(',');
+    }
+    case 'k6':
+      if (!value.startsWith('/')) throw badEnv(envVar, value, 'an absolute path to a k6 binary');
+      return value;
+  }
+}
+
+/** Parses `--only a,b` style component selections; unknown names are an error that lists the valid ones. */
+export function selectComponents(names: readonly string[]): ComponentName[] {
+  if (names.length === 0) return [...COMPONENTS];
+  const unknown = names.filter((n) => !(COMPONENTS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new StackError(
+      `Unknown component: ${unknown.join(', ')}.`,
+      `Use one of: ${COMPONENTS.join(', ')}.`,
+    );
+  }
+  return COMPONENTS.filter((c) => names.includes(c));
+}

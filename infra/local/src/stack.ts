@@ -1,0 +1,214 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { COMPONENTS, resolveStackConfig, type ComponentName } from './config';
+import { createComponent } from './components';
+import { ensureDir, logFile, pidFile, type Component, type StackContext } from './context';
+import { StackError, startFailed } from './errors';
+import { resolvePaths } from './paths';
+import { assertPortFree, isAlive, readPid, spawnDaemon, stopDaemon, tailFile, waitFor } from './proc';
+import { consoleReporter, type Reporter } from './progress';
+import { writeAtomic } from './components/toolchain';
+import { loadVersions } from './versions';
+
+export function createContext(
+  env: NodeJS.ProcessEnv = process.env,
+  reporter: Reporter = consoleReporter(),
+): StackContext {
+  const paths = resolvePaths(env);
+  return {
+    paths,
+    versions: loadVersions(paths.repoRoot),
+    config: resolveStackConfig(env),
+    reporter,
+    env,
+    isRoot: process.getuid?.() === 0,
+  };
+}
+
+/** The pid of a managed server this stack started and that is still running. */
+export function runningPid(ctx: StackContext, name: ComponentName): number | undefined {
+  const record = readPid(pidFile(ctx, name));
+  return record && isAlive(record.pid) ? record.pid : undefined;
+}
+
+export interface UpResult {
+  /** Servers this call started (already-running and external ones excluded). */
+  readonly started: ComponentName[];
+  /** Environment for clients of the stack. */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * Brings the selected components up in three phases, so a failure leaves nothing half-started:
+ * 1. preflight: tools present, ports free (nothing changed yet);
+ * 2. provision: downloads and builds into the cache (nothing running yet);
+ * 3. start every server, then wait for each to be healthy; on any failure, stop what this call started.
+ */
+export async function up(ctx: StackContext, names: readonly ComponentName[] = COMPONENTS): Promise<UpResult> {
+  ensureDir(ctx.paths.logDir);
+  ensureDir(ctx.paths.runDir);
+  const components = names.map((name) => createComponent(ctx, name));
+  const external = components.filter((c) => !ctx.config[c.name].managed);
+  const managed = components.filter((c) => ctx.config[c.name].managed);
+  const toStart = managed.filter((c) => c.kind === 'server' && runningPid(ctx, c.name) === undefined);
+
+  for (const c of managed) await c.preflight();
+  for (const c of toStart) {
+    rmSync(pidFile(ctx, c.name), { force: true }); // stale: the process is gone
+    for (const port of ctx.config[c.name].ports)
+      await assertPortFree(port, c.name, ctx.config[c.name].envVar);
+  }
+
+  for (const c of managed) await c.provision();
+
+  const started: ComponentName[] = [];
+  const children = new Map<ComponentName, ChildProcess>();
+  try {
+    for (const c of toStart) {
+      await c.prepare?.();
+      const options = c.launch?.();
+      if (!options) continue;
+      const child = spawnDaemon(options);
+      children.set(c.name, child);
+      started.push(c.name);
+    }
+    for (const c of components.filter((c) => c.kind === 'server')) {
+      await waitHealthy(ctx, c, children.get(c.name));
+      await c.afterStart?.();
+    }
+  } catch (error) {
+    await stopAll(ctx, [...started].reverse(), { quiet: true });
+    throw error;
+  }
+  for (const c of external)
+    ctx.reporter.info(`· ${c.name}: using ${ctx.config[c.name].envVar}=${ctx.config[c.name].address}`);
+  const env = exportsOf(components);
+  writeAtomic(path.join(ctx.paths.stateDir, 'stack.env'), renderEnv(env));
+  return { started, env };
+}
+
+async function waitHealthy(ctx: StackContext, c: Component, child: ChildProcess | undefined): Promise<void> {
+  const exited = (): string | undefined =>
+    child && child.exitCode !== null
+      ? `it exited with code ${child.exitCode}`
+      : child?.signalCode
+        ? `it was killed (${child.signalCode})`
+        : undefined;
+  if (!child) {
+    // Already running or external: a quick check, no start-up wait.
+    const result = await waitFor(() => c.healthy(), 3_000);
+    if (!result.ok) {
+      const cfg = ctx.config[c.name];
+      throw cfg.managed
+        ? startFailed(
+            c.name,
+            `the running instance does not answer (${result.reason})`,
+            logFile(ctx, c.name),
+            tailFile(logFile(ctx, c.name)),
+          )
+        : new StackError(
+            `${cfg.envVar} points at ${cfg.address}, but ${c.name} does not answer there.`,
+            `Start it, or unset ${cfg.envVar} to let the stack provision one.`,
+          );
+    }
+    return;
+  }
+  await ctx.reporter.step(`waiting for ${c.name} to be healthy`, async () => {
+    const result = await waitFor(() => c.healthy(), c.startTimeoutMs ?? 30_000, exited);
+    if (!result.ok)
+      throw startFailed(c.name, result.reason, logFile(ctx, c.name), tailFile(logFile(ctx, c.name)));
+  });
+}
+
+export function exportsOf(components: readonly Component[]): Record<string, string> {
+  return Object.assign({}, ...components.map((c) => c.exports())) as Record<string, string>;
+}
+
+export const renderEnv = (env: Record<string, string>): string =>
+  Object.entries(env)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n') + '\n';
+
+/** Stops managed servers that have a pid file, in reverse start order; leaves external ones alone. */
+export async function stopAll(
+  ctx: StackContext,
+  names: readonly ComponentName[] = [...COMPONENTS].reverse(),
+  { quiet = false } = {},
+): Promise<ComponentName[]> {
+  const stopped: ComponentName[] = [];
+  for (const name of names) {
+    const c = createComponent(ctx, name);
+    if (c.kind !== 'server' || !ctx.config[name].managed || !existsSync(pidFile(ctx, name))) continue;
+    const stop = (): Promise<boolean> => stopDaemon(pidFile(ctx, name), c.stopSignal ?? 'SIGTERM', 30_000);
+    if (quiet) await stop();
+    else await ctx.reporter.step(`stopping ${name}`, stop);
+    stopped.push(name);
+  }
+  return stopped;
+}
+
+export interface StatusRow {
+  readonly component: ComponentName;
+  readonly version: string;
+  readonly pid: string;
+  readonly address: string;
+  readonly healthy: string;
+}
+
+export async function status(
+  ctx: StackContext,
+  names: readonly ComponentName[] = COMPONENTS,
+): Promise<StatusRow[]> {
+  return Promise.all(
+    names.map(async (name): Promise<StatusRow> => {
+      const c = createComponent(ctx, name);
+      const cfg = ctx.config[name];
+      const pid = runningPid(ctx, name);
+      const address = Object.values(c.exports())[0] ?? cfg.address;
+      if (c.kind === 'tool') {
+        return {
+          component: name,
+          version: c.version,
+          pid: 'tool',
+          address,
+          healthy: (await c.healthy()) ? 'installed' : 'missing',
+        };
+      }
+      const healthy = cfg.managed && pid === undefined ? 'down' : (await c.healthy()) ? 'yes' : 'no';
+      return {
+        component: name,
+        version: c.version,
+        pid: cfg.managed ? String(pid ?? '-') : 'external',
+        address: redact(address),
+        healthy,
+      };
+    }),
+  );
+}
+
+/** Hides passwords in URLs before printing them. */
+export function redact(address: string): string {
+  return address.replace(/(\/\/[^:/@]+:)[^@]+@/, '$1***@');
+}
+
+export function formatTable(rows: readonly StatusRow[]): string {
+  const header: StatusRow = {
+    component: 'component' as ComponentName,
+    version: 'version',
+    pid: 'pid',
+    address: 'address',
+    healthy: 'healthy',
+  };
+  const all = [header, ...rows];
+  const keys = Object.keys(header) as (keyof StatusRow)[];
+  const widths = keys.map((k) => Math.max(...all.map((r) => String(r[k]).length)));
+  return all
+    .map((r) =>
+      keys
+        .map((k, i) => String(r[k]).padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

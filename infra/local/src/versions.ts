@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'a pinned x.y.z version');
+
+export const versionsSchema = z.object({
+  node: semver,
+  kafka: z.object({ version: semver, scala: z.string().regex(/^\d+\.\d+$/), log4j: semver }),
+  zipkin: semver,
+  consul: semver,
+  toxiproxy: semver,
+  k6: semver,
+  postgresql: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
+  redis: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
+});
+
+export type Versions = z.infer<typeof versionsSchema>;
+
+export const versionsFile = (repoRoot: string): string => path.join(repoRoot, 'infra', 'versions.json');
+
+export function loadVersions(repoRoot: string): Versions {
+  return versionsSchema.parse(JSON.parse(readFileSync(versionsFile(repoRoot), 'utf8')));
+}

@@ -1,0 +1,3 @@
+export { requireEnv } from './env';
+export { uniqueName } from './names';
+export { waitUntil, type WaitOptions } from './wait';
