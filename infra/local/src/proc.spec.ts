@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { groupAlive, isAlive, readPid, run, spawnDaemon, stopDaemon, waitFor } from './proc';
+import { groupAlive, isAlive, isSameProgram, readPid, run, spawnDaemon, stopDaemon, waitFor } from './proc';
 import { StackError } from './errors';
 
 const dir = (): string => mkdtempSync(path.join(os.tmpdir(), 'proc-'));
@@ -72,5 +72,17 @@ describe('waitFor', () => {
       () => 'it exited with code 1',
     );
     expect(result).toEqual({ ok: false, reason: 'it exited with code 1' });
+  });
+});
+
+describe('stale pid files', () => {
+  it('recognise our own process and reject a pid now used by another program', () => {
+    const d = dir();
+    const pidFile = path.join(d, 'x.pid');
+    spawnDaemon({ command: 'sleep', args: ['30'], logFile: path.join(d, 'x.log'), pidFile });
+    const record = readPid(pidFile);
+    expect(record && isSameProgram(record)).toBe(true);
+    expect(record && isSameProgram({ ...record, command: '/usr/bin/java -cp x kafka.Kafka' })).toBe(false);
+    return stopDaemon(pidFile, 'SIGTERM', 2_000);
   });
 });

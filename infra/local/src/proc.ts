@@ -78,6 +78,19 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * After a reboot or a killed session, a stale pid file's pid may belong to some other program: only a
+ * process running the recorded executable counts as ours.
+ */
+export function isSameProgram(record: PidRecord): boolean {
+  try {
+    const argv0 = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return record.command.startsWith(argv0) && argv0.length > 0;
+  } catch {
+    return true; // no /proc (not Linux): fall back to the pid alone
+  }
+}
+
 /** True when any process is left in the process group led by `pgid`. */
 export function groupAlive(pgid: number): boolean {
   try {

@@ -6,7 +6,16 @@ import { createComponent } from './components';
 import { ensureDir, logFile, pidFile, type Component, type StackContext } from './context';
 import { StackError, startFailed } from './errors';
 import { resolvePaths } from './paths';
-import { assertPortFree, isAlive, readPid, spawnDaemon, stopDaemon, tailFile, waitFor } from './proc';
+import {
+  assertPortFree,
+  isAlive,
+  isSameProgram,
+  readPid,
+  spawnDaemon,
+  stopDaemon,
+  tailFile,
+  waitFor,
+} from './proc';
 import { consoleReporter, type Reporter } from './progress';
 import { writeAtomic } from './components/toolchain';
 import { loadVersions } from './versions';
@@ -29,7 +38,7 @@ export function createContext(
 /** The pid of a managed server this stack started and that is still running. */
 export function runningPid(ctx: StackContext, name: ComponentName): number | undefined {
   const record = readPid(pidFile(ctx, name));
-  return record && isAlive(record.pid) ? record.pid : undefined;
+  return record && isAlive(record.pid) && isSameProgram(record) ? record.pid : undefined;
 }
 
 export interface UpResult {
