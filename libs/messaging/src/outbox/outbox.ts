@@ -1,0 +1,47 @@
+import {
+  HEADERS,
+  createEnvelope,
+  type EnvelopeMeta,
+  type EnvelopeOf,
+  type MessageDefinition,
+} from '@saga-lab/contracts';
+import type { EntityManager } from 'typeorm';
+
+export interface OutboxWrite {
+  /** Extra Kafka headers, e.g. the W3C `traceparent` of the current span. */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Transactional outbox: stages a message inside the caller's transaction. If that transaction rolls back,
+ * the message never existed (DESIGN.md §5, invariant 5); if it commits, the relay will publish it.
+ */
+export async function enqueue<T extends string, P>(
+  manager: EntityManager,
+  definition: MessageDefinition<T, P>,
+  payload: P,
+  meta: EnvelopeMeta,
+  options: OutboxWrite = {},
+): Promise<EnvelopeOf<P>> {
+  if (!manager.queryRunner?.isTransactionActive) {
+    throw new Error(`outbox: ${definition.type} must be enqueued inside a transaction with the state change`);
+  }
+  const envelope = createEnvelope(definition, payload, meta);
+  const headers = {
+    ...options.headers,
+    [HEADERS.messageType]: definition.type,
+    [HEADERS.correlationId]: envelope.correlationId,
+  };
+  await manager.query(
+    `INSERT INTO outbox (message_id, topic, message_key, type, envelope, headers) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [
+      envelope.messageId,
+      definition.topic,
+      definition.key(envelope.payload),
+      definition.type,
+      JSON.stringify(envelope),
+      JSON.stringify(headers),
+    ],
+  );
+  return envelope;
+}

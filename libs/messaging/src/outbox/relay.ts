@@ -1,0 +1,108 @@
+import type { Producer } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataSource } from 'typeorm';
+
+export interface RelayOptions {
+  /** Rows claimed per transaction. */
+  readonly batchSize?: number;
+  /** Pause when the outbox is empty. */
+  readonly idleMs?: number;
+  /** Called with each published batch's publish lag (ms from commit to Kafka ack) — feeds a metric. */
+  readonly onPublished?: (lagsMs: readonly number[]) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+interface PendingRow {
+  message_id: string;
+  topic: string;
+  message_key: string;
+  envelope: Record<string, unknown>;
+  headers: Record<string, string>;
+  created_at: Date;
+}
+
+/**
+ * Outbox relay: claims the oldest pending rows with `FOR UPDATE SKIP LOCKED` (so several relay instances
+ * share the work without publishing a row twice at the same time), sends them with the idempotent
+ * producer (acks=all), and marks them published in the same transaction. A crash between the Kafka ack
+ * and the commit republishes the batch: delivery is at-least-once, and consumers de-duplicate by messageId.
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly producer: Producer,
+    private readonly options: RelayOptions = {},
+  ) {}
+
+  /** Publishes one batch; returns how many rows it published (0 = nothing pending). */
+  async publishBatch(): Promise<number> {
+    const batchSize = this.options.batchSize ?? 100;
+    return this.dataSource.transaction(async (manager) => {
+      const rows = (await manager.query(
+        `SELECT message_id, topic, message_key, envelope, headers, created_at
+           FROM outbox
+          WHERE published_at IS NULL
+          ORDER BY created_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED`,
+        [batchSize],
+      )) as PendingRow[];
+      if (rows.length === 0) return 0;
+
+      const byTopic = new Map<string, PendingRow[]>();
+      for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+      try {
+        await this.producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, topicRows]) => ({
+            topic,
+            messages: topicRows.map((row) => ({
+              key: row.message_key,
+              value: JSON.stringify(row.envelope),
+              headers: row.headers,
+            })),
+          })),
+        });
+      } catch (error) {
+        // Leave the rows pending (they are retried on the next pass) but record why, for operators.
+        await manager.query(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE message_id = ANY($1::uuid[])`,
+          [rows.map((r) => r.message_id), String((error as Error).message ?? error).slice(0, 500)],
+        );
+        throw error;
+      }
+      const published = new Date();
+      await manager.query(`UPDATE outbox SET published_at = $2 WHERE message_id = ANY($1::uuid[])`, [
+        rows.map((r) => r.message_id),
+        published,
+      ]);
+      this.options.onPublished?.(rows.map((r) => published.getTime() - new Date(r.created_at).getTime()));
+      return rows.length;
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        try {
+          const published = await this.publishBatch();
+          if (published === 0) await sleep(this.options.idleMs ?? 50);
+        } catch (error) {
+          this.options.onError?.(error);
+          await sleep(Math.min(5_000, (this.options.idleMs ?? 50) * 20));
+        }
+      }
+    })();
+  }
+
+  /** Stops after the batch in flight is published and committed. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}
