@@ -64,37 +64,48 @@ export interface GoBinary {
   /** Either `go install <package>@<version>`, or `go build -o` of `package` inside the module at `moduleDir`. */
   readonly package: string;
   readonly moduleDir?: string;
+  /** Extra linker flags, e.g. to stamp the version a program reports. */
+  readonly ldflags?: string;
 }
 
 export const goBinaryPath = (ctx: StackContext, name: string, version: string, bin: string): string =>
   path.join(ctx.paths.cacheDir, name, version, 'bin', bin);
 
-/** Builds a Go program from the module proxy once per version; the binary is moved into place only when whole. */
+/**
+ * Builds a Go program from the module proxy once per version; the binary is moved into place only when
+ * whole. The module and build caches it needed are then removed: they are several GB for Consul alone,
+ * and nothing but a version bump (which downloads anew anyway) would use them again.
+ */
 export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<void> {
   if (existsSync(spec.binary)) return;
   requireTool(ctx, 'go', `build ${spec.name} from the Go module proxy`);
   const staging = ensureDir(path.join(path.dirname(spec.binary), '.staging'));
   const log = provisionLog(ctx, spec.name);
+  const options = { logFile: log, what: `${spec.name} ${spec.version}` };
+  const flags = ['-trimpath', ...(spec.ldflags ? ['-ldflags', spec.ldflags] : [])];
   await ctx.reporter.step(
     `building ${spec.name} ${spec.version} from the Go module proxy (first run only)`,
     async () => {
       if (spec.moduleDir) {
         const out = path.join(staging, path.basename(spec.binary));
-        await run('go', ['build', '-trimpath', '-o', out, spec.package], {
-          logFile: log,
-          what: `${spec.name} ${spec.version}`,
+        await run('go', ['build', ...flags, '-o', out, spec.package], {
+          ...options,
           cwd: spec.moduleDir,
           env: goEnv(ctx),
         });
         renameSync(out, spec.binary);
       } else {
-        await run('go', ['install', '-trimpath', `${spec.package}@v${spec.version}`], {
-          logFile: log,
-          what: `${spec.name} ${spec.version}`,
+        await run('go', ['install', ...flags, `${spec.package}@v${spec.version}`], {
+          ...options,
           env: goEnv(ctx, staging),
         });
         renameSync(path.join(staging, path.basename(spec.package)), spec.binary);
       }
+      await run('go', ['clean', '-cache', '-modcache'], {
+        ...options,
+        what: 'the Go caches (clean-up)',
+        env: goEnv(ctx),
+      });
     },
   );
   rmSync(staging, { recursive: true, force: true });

@@ -23,6 +23,7 @@ export function toxiproxyComponent(ctx: StackContext): Component {
         version,
         binary,
         package: 'github.com/Shopify/toxiproxy/v2/cmd/server',
+        ldflags: `-X github.com/Shopify/toxiproxy/v2.Version=${version}`,
       }),
     launch: () => ({
       command: binary,
