@@ -1,0 +1,3 @@
+export * from './definition';
+export * from './engine';
+export { ManualClock, SagaScenario } from './given-expect';
