@@ -76,13 +76,33 @@ describe('waitFor', () => {
 });
 
 describe('stale pid files', () => {
+  it('recognise our own process, even one that rewrites its command line', async () => {
+    const d = dir();
+    const pidFile = path.join(d, 'retitled.pid');
+    // Like redis-server, the process replaces its title; the executable stays the same.
+    spawnDaemon({
+      command: 'perl',
+      args: ['-e', '$0 = "server 127.0.0.1:6379"; sleep 30'],
+      logFile: path.join(d, 'r.log'),
+      pidFile,
+    });
+    const record = readPid(pidFile);
+    await waitFor(
+      async () => readFileSync(`/proc/${record?.pid}/cmdline`, 'utf8').startsWith('server 127'),
+      5_000,
+    );
+    expect(record && isSameProgram(record)).toBe(true);
+    await stopDaemon(pidFile, 'SIGTERM', 2_000);
+  });
+
   it('recognise our own process and reject a pid now used by another program', () => {
     const d = dir();
     const pidFile = path.join(d, 'x.pid');
     spawnDaemon({ command: 'sleep', args: ['30'], logFile: path.join(d, 'x.log'), pidFile });
     const record = readPid(pidFile);
     expect(record && isSameProgram(record)).toBe(true);
-    expect(record && isSameProgram({ ...record, command: '/usr/bin/java -cp x kafka.Kafka' })).toBe(false);
+    expect(record && isSameProgram({ ...record, executable: '/bin/true' })).toBe(false);
+    expect(record && isSameProgram({ ...record, executable: '/no/such/binary' })).toBe(false);
     return stopDaemon(pidFile, 'SIGTERM', 2_000);
   });
 });

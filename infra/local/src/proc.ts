@@ -7,6 +7,8 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  readlinkSync,
+  realpathSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -51,6 +53,8 @@ export async function assertPortFree(
 
 export interface PidRecord {
   readonly pid: number;
+  /** The executable started, as given (it may be a symlink, like /usr/bin/java). */
+  readonly executable?: string;
   readonly startedAt: string;
   readonly command: string;
 }
@@ -80,14 +84,21 @@ export function isAlive(pid: number): boolean {
 
 /**
  * After a reboot or a killed session, a stale pid file's pid may belong to some other program: only a
- * process running the recorded executable counts as ours.
+ * process running the recorded executable counts as ours. The executable is compared, not the command
+ * line, which some servers rewrite (redis-server shows its address there).
  */
 export function isSameProgram(record: PidRecord): boolean {
+  let running: string;
   try {
-    const argv0 = readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-    return record.command.startsWith(argv0) && argv0.length > 0;
+    running = readlinkSync(`/proc/${record.pid}/exe`);
   } catch {
-    return true; // no /proc (not Linux): fall back to the pid alone
+    return true; // no /proc, or another user's process we may not inspect: the pid alone decides
+  }
+  const recorded = record.executable ?? record.command.split(' ')[0] ?? '';
+  try {
+    return realpathSync(recorded) === running;
+  } catch {
+    return false; // the recorded executable is gone (e.g. a cache wiped): not ours any more
   }
 }
 
@@ -132,6 +143,7 @@ export function spawnDaemon(options: DaemonOptions): ChildProcess {
     if (child.pid === undefined) throw new Error(`could not start ${options.command}`);
     const record: PidRecord = {
       pid: child.pid,
+      executable: which(options.command) ?? options.command,
       startedAt: new Date().toISOString(),
       command: [options.command, ...options.args].join(' '),
     };

@@ -6,8 +6,23 @@ export { InboxRecord, MessagingTables1732300000000, OutboxMessage };
 export { processOnce } from './inbox/inbox';
 export { enqueue, type OutboxWrite } from './outbox/outbox';
 export { OutboxRelay, type RelayOptions } from './outbox/relay';
-export { ensureTopics } from './topics';
+export { ensureGroupTopics, ensureTopics } from './topics';
+export {
+  MessageConsumer,
+  headersOf,
+  type ConsumerOptions,
+  type Delivery,
+  type MessageHandler,
+} from './consumer/consumer';
+export { listDeadLetters, replayDeadLetters, type DeadLetter } from './consumer/dead-letters';
+export { DEFAULT_RETRY, isRetriable, retryDelayMs, type RetryPolicy } from './consumer/retry-policy';
 
 /** What a service adds to its TypeORM data source to use the outbox and the inbox. */
 export const messagingEntities = [OutboxMessage, InboxRecord];
 export const messagingMigrations = [MessagingTables1732300000000];
+export {
+  KafkaDeliveryContext,
+  KafkaTransport,
+  RethrowToTransport,
+  type KafkaTransportOptions,
+} from './nest/kafka-transport';

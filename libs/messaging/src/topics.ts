@@ -1,4 +1,4 @@
-import { TOPIC_SPECS, type TopicName } from '@saga-lab/contracts';
+import { TOPIC_SPECS, deadLetterTopic, retryTopic, type TopicName } from '@saga-lab/contracts';
 import type { Admin } from 'kafkajs';
 
 /**
@@ -24,4 +24,31 @@ export async function ensureTopics(
     })),
   });
   return missing;
+}
+
+/** Creates a consumer group's retry and dead-letter topics if missing. DLQ entries are kept for 30 days. */
+export async function ensureGroupTopics(
+  admin: Admin,
+  groupId: string,
+  partitions = 3,
+  replicationFactor = 1,
+): Promise<string[]> {
+  const wanted = [
+    { topic: retryTopic(groupId), retentionMs: 7 * 24 * 3_600_000 },
+    { topic: deadLetterTopic(groupId), retentionMs: 30 * 24 * 3_600_000 },
+  ];
+  const existing = new Set(await admin.listTopics());
+  const missing = wanted.filter((t) => !existing.has(t.topic));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map(({ topic, retentionMs }) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor,
+        configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
+      })),
+    });
+  }
+  return missing.map((t) => t.topic);
 }

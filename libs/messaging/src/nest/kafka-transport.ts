@@ -1,0 +1,100 @@
+import { Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
+import { ContractViolation, messageDefinition, parseEnvelope } from '@saga-lab/contracts';
+import type { Kafka, Producer } from 'kafkajs';
+import { lastValueFrom, throwError, type Observable } from 'rxjs';
+import { MessageConsumer, type Delivery } from '../consumer/consumer';
+import type { RetryPolicy } from '../consumer/retry-policy';
+
+/** The context a handler can ask for with `@Ctx()`: where the message came from and which attempt this is. */
+export class KafkaDeliveryContext extends BaseRpcContext<[Delivery]> {
+  get delivery(): Delivery {
+    return this.getArgByIndex(0);
+  }
+}
+
+export interface KafkaTransportOptions {
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly groupId: string;
+  readonly retry?: RetryPolicy;
+  readonly concurrency?: number;
+  readonly onFailure?: ConstructorParameters<typeof MessageConsumer>[2]['onFailure'];
+}
+
+/**
+ * A NestJS transport over libs/messaging, so handlers are declared the NestJS way —
+ * `@EventPattern(ReserveStock.type)` — while delivery keeps the semantics the built-in Kafka transport
+ * lacks: partitions processed concurrently, offsets committed after the handler finished, retry topic
+ * with backoff, DLQ with the reason, contract validation before the handler runs.
+ *
+ * The pattern is the message type; the topic is the one its contract names. A handler receives the
+ * validated envelope.
+ */
+export class KafkaTransport extends Server implements CustomTransportStrategy {
+  private consumer: MessageConsumer | undefined;
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    super();
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      const types = [...this.messageHandlers.keys()];
+      const topics = new Set<string>();
+      for (const type of types) {
+        const definition = messageDefinition(type);
+        if (!definition) throw new Error(`@EventPattern('${type}') names no message in libs/contracts`);
+        topics.add(definition.topic);
+      }
+      this.consumer = new MessageConsumer(this.options.kafka, this.options.producer, {
+        groupId: this.options.groupId,
+        topics: [...topics],
+        ...(this.options.retry ? { retry: this.options.retry } : {}),
+        ...(this.options.concurrency ? { concurrency: this.options.concurrency } : {}),
+        ...(this.options.onFailure ? { onFailure: this.options.onFailure } : {}),
+        handler: (message, delivery) => this.dispatch(message, delivery),
+      });
+      await this.consumer.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async dispatch(message: unknown, delivery: Delivery): Promise<void> {
+    const type = (message as { type?: unknown } | null)?.type;
+    const definition = typeof type === 'string' ? messageDefinition(type) : undefined;
+    if (!definition) throw new ContractViolation(`unknown message type ${JSON.stringify(type)}`, []);
+    const handler = this.getHandlerByPattern(definition.type);
+    // Topics carry several types (a service's replies, say); a type nobody here handles is not ours.
+    if (!handler) return;
+    const envelope = parseEnvelope(definition, message);
+    const result = await handler(envelope, new KafkaDeliveryContext([delivery]));
+    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  on(): never {
+    throw new Error('KafkaTransport has no event listeners');
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+}
+
+/**
+ * NestJS turns a handler's error into a generic "Internal server error" before a transport sees it. The
+ * transport needs the error itself (is it `retriable`? what was the reason?), so services install this
+ * filter on their microservice.
+ */
+@Catch()
+export class RethrowToTransport implements RpcExceptionFilter<unknown> {
+  catch(exception: unknown): Observable<never> {
+    return throwError(() => exception);
+  }
+}
