@@ -1,6 +1,6 @@
 import { HEADERS, deadLetterTopic } from '@saga-lab/contracts';
-import { requireEnv, uniqueName, waitUntil } from '@saga-lab/testing';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
+import { type Admin, type Producer } from 'kafkajs';
 import {
   MessageConsumer,
   ensureGroupTopics,
@@ -10,11 +10,7 @@ import {
 } from '../src';
 
 describe('consumer: retries, DLQ and replay (real Kafka)', () => {
-  const kafka = new Kafka({
-    clientId: uniqueName('int-consumer'),
-    brokers: requireEnv('KAFKA_BROKERS').split(','),
-    logLevel: logLevel.ERROR,
-  });
+  const kafka = testKafka('int-consumer');
   const topic = uniqueName('int-source');
   const groupId = uniqueName('int-svc');
   let admin: Admin;

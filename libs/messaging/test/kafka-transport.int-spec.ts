@@ -3,9 +3,9 @@ import { Controller, Module, type INestMicroservice } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ReleaseStock, ReserveStock, TOPICS, createEnvelope, type EnvelopeOf } from '@saga-lab/contracts';
-import { requireEnv, uniqueName, waitUntil } from '@saga-lab/testing';
+import { testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { type Admin, type Producer } from 'kafkajs';
 import {
   KafkaDeliveryContext,
   KafkaTransport,
@@ -34,11 +34,7 @@ class StockHandlers {
 class StockModule {}
 
 describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (real Kafka)', () => {
-  const kafka = new Kafka({
-    clientId: uniqueName('int-transport'),
-    brokers: requireEnv('KAFKA_BROKERS').split(','),
-    logLevel: logLevel.ERROR,
-  });
+  const kafka = testKafka('int-transport');
   const groupId = uniqueName('int-inventory');
   const correlationId = uniqueName('corr');
   let admin: Admin;

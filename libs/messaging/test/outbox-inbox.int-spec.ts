@@ -1,7 +1,7 @@
 import { HEADERS, OrderConfirmed, TOPICS, type EnvelopeOf } from '@saga-lab/contracts';
-import { requireEnv, uniqueName, waitUntil } from '@saga-lab/testing';
+import { requireEnv, testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
@@ -19,11 +19,7 @@ const total = { amountMinor: 4_200, currency: 'EUR' };
 describe('outbox and inbox (real PostgreSQL and Kafka)', () => {
   const schema = uniqueName('msg').replace(/-/g, '_');
   const url = requireEnv('ORDER_DATABASE_URL');
-  const kafka = new Kafka({
-    clientId: uniqueName('int-outbox'),
-    brokers: requireEnv('KAFKA_BROKERS').split(','),
-    logLevel: logLevel.ERROR,
-  });
+  const kafka = testKafka('int-outbox');
   const dataSource = new DataSource({
     type: 'postgres',
     url,

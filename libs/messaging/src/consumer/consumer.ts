@@ -155,40 +155,36 @@ export class MessageConsumer {
     }
   }
 
-  private async retryLater(message: KafkaMessage, delivery: Delivery): Promise<void> {
+  private retryLater(message: KafkaMessage, delivery: Delivery): Promise<void> {
     const attempt = delivery.attempt + 1;
-    await this.producer.send({
-      topic: this.retryTopicName,
-      acks: -1,
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...delivery.headers,
-            [HEADERS.originalTopic]: delivery.originalTopic,
-            [HEADERS.attempt]: String(attempt),
-            [HEADERS.notBefore]: String(Date.now() + retryDelayMs(this.retry, attempt)),
-          },
-        },
-      ],
+    return this.republish(this.retryTopicName, message, delivery, {
+      [HEADERS.attempt]: String(attempt),
+      [HEADERS.notBefore]: String(Date.now() + retryDelayMs(this.retry, attempt)),
     });
   }
 
-  private async deadLetter(message: KafkaMessage, delivery: Delivery, reason: string): Promise<void> {
+  private deadLetter(message: KafkaMessage, delivery: Delivery, reason: string): Promise<void> {
+    return this.republish(this.dlqTopicName, message, delivery, {
+      [HEADERS.attempt]: String(delivery.attempt),
+      [HEADERS.failureReason]: reason,
+    });
+  }
+
+  /** Same key and bytes, original headers kept, plus where it came from and what happened. */
+  private async republish(
+    topic: string,
+    message: KafkaMessage,
+    delivery: Delivery,
+    headers: Record<string, string>,
+  ): Promise<void> {
     await this.producer.send({
-      topic: this.dlqTopicName,
+      topic,
       acks: -1,
       messages: [
         {
           key: message.key,
           value: message.value,
-          headers: {
-            ...delivery.headers,
-            [HEADERS.originalTopic]: delivery.originalTopic,
-            [HEADERS.attempt]: String(delivery.attempt),
-            [HEADERS.failureReason]: reason,
-          },
+          headers: { ...delivery.headers, [HEADERS.originalTopic]: delivery.originalTopic, ...headers },
         },
       ],
     });
