@@ -6,6 +6,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   realpathSync,
@@ -76,7 +77,8 @@ export function isAlive(pid: number): boolean {
   }
   // A zombie still answers signal 0; treat it as gone.
   try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return true;
   }
@@ -102,14 +104,32 @@ export function isSameProgram(record: PidRecord): boolean {
   }
 }
 
-/** True when any process is left in the process group led by `pgid`. */
+/**
+ * True when a live process is left in the process group led by `pgid`. Zombies do not count: an exited
+ * daemon is re-parented to PID 1, which may take a while to reap it.
+ */
 export function groupAlive(pgid: number): boolean {
+  let entries: string[];
   try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    try {
+      process.kill(-pgid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
   }
+  return entries.some((pid) => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(pgrp) === pgid && state !== 'Z';
+    } catch {
+      return false; // exited while we looked
+    }
+  });
 }
 
 export interface DaemonOptions {
