@@ -23,17 +23,24 @@ export function sumResults(dir: string): Totals {
   return totals;
 }
 
-function nx(ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const bin = path.join(ctx.paths.repoRoot, 'node_modules', 'nx', 'dist', 'bin', 'nx.js');
+function run(ctx: StackContext, script: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: ctx.paths.repoRoot, env, stdio: 'inherit' });
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd: ctx.paths.repoRoot,
+      env,
+      stdio: 'inherit',
+    });
     child.once('error', reject);
     child.once('close', (code) => resolve(code ?? 1));
   });
 }
 
+const nx = (ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<number> =>
+  run(ctx, path.join(ctx.paths.repoRoot, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), args, env);
+
 /**
- * `npm test`: brings the stack up (only what is not running yet), runs lint, type checks and unit tests,
+ * `npm test`: brings the stack up (only what is not running yet), runs the format check, lint, type checks
+ * and unit tests,
  * then the integration tests against the real components, prints one closing line with the totals,
  * and stops what it started (unless SAGA_LAB_KEEP_STACK=1).
  */
@@ -52,7 +59,14 @@ export async function runTests(ctx: StackContext): Promise<number> {
   let code = 1;
   try {
     const common = ['--skip-nx-cache', '--outputStyle=stream'];
-    const checks = await nx(ctx, ['run-many', '-t', 'lint', 'typecheck', 'test', ...common], env);
+    const formatted = await run(
+      ctx,
+      path.join(ctx.paths.repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+      ['--check', '.', '--log-level=warn'],
+      env,
+    );
+    const checks =
+      (await nx(ctx, ['run-many', '-t', 'lint', 'typecheck', 'test', ...common], env)) || formatted;
     const integration = await nx(ctx, ['run-many', '-t', 'int-test', '--parallel=1', ...common], env);
     code = checks === 0 && integration === 0 ? 0 : 1;
   } finally {
