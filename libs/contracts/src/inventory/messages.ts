@@ -31,7 +31,8 @@ export const StockReservationFailed = defineMessage({
   topic: TOPICS.inventoryReplies,
   payload: z.object({
     orderId,
-    reason: z.enum(['OUT_OF_STOCK', 'UNKNOWN_PRODUCT']),
+    // ORDER_RELEASED: the order's stock was already released (a command that arrived after its compensation).
+    reason: z.enum(['OUT_OF_STOCK', 'UNKNOWN_PRODUCT', 'ORDER_RELEASED']),
     unavailable: z.array(z.object({ productId, requested: z.number().int(), available: z.number().int() })),
   }),
   key: byOrder,
