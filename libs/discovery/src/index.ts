@@ -1,0 +1,1 @@
+export { ConsulRegistration, consulClient, type ServiceRegistration } from './registration';
