@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+const hostPortList = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list');
+
+/** Validated at boot: a wrong setting stops the service with the variable's name and what was expected. */
+export const configSchema = z.object({
+  INVENTORY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  KAFKA_BROKERS: hostPortList,
+  CONSUL_HTTP_ADDR: z.string().min(1).optional(),
+  INVENTORY_HOST: z.string().default('127.0.0.1'),
+  INVENTORY_PORT: z.coerce.number().int().min(0).max(65_535).default(3002),
+  INVENTORY_DB_POOL: z.coerce.number().int().min(1).max(100).default(10),
+  INVENTORY_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  INVENTORY_SEED: z.enum(['true', 'false']).default('true'),
+});
+
+export type InventoryConfig = z.infer<typeof configSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): InventoryConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`inventory: invalid configuration — ${problems}`);
+  }
+  return parsed.data;
+}

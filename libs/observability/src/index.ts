@@ -1,0 +1,1 @@
+export { HEALTH_CHECKS, HealthController, Readiness, type HealthChecks } from './health';
