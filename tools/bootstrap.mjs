@@ -62,6 +62,9 @@ const env = {
   NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=TimeoutNegativeWarning']
     .filter(Boolean)
     .join(' '),
+  // Every topic is created by the project and keyed by aggregate id with kafkajs' default (murmur2)
+  // partitioner; its one-time notice about the v1 partitioner does not apply.
+  KAFKAJS_NO_PARTITIONER_WARNING: '1',
 };
 
 const entry =
