@@ -1,1 +1,2 @@
+export { DomainError, HttpErrorFilter, toBody, type ErrorBody } from './errors';
 export { HEALTH_CHECKS, HealthController, Readiness, type HealthChecks } from './health';

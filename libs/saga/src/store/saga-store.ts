@@ -78,6 +78,8 @@ export class SagaStore<D> {
     private readonly definition: SagaDefinition<D>,
     private readonly send: CommandSink,
     private readonly clock: Clock = systemClock,
+    /** Runs in the transaction of every change (e.g. to move the order to its terminal status with it). */
+    private readonly onTransition: (manager: EntityManager, instance: SagaInstance<D>, correlationId: string) => Promise<void> = async () => undefined,
   ) {}
 
   /** Starts a saga inside the caller's transaction (the one that creates the order, say). */
@@ -170,6 +172,7 @@ export class SagaStore<D> {
       : (updated as unknown[]).length;
     if (count === 0) throw new SagaConflict(stored.instance.sagaId);
     await this.emit(manager, transition, stored.correlationId, causationId);
+    await this.onTransition(manager, transition.instance, stored.correlationId);
   }
 
   private columns(instance: SagaInstance<D>, head: unknown[]): unknown[] {

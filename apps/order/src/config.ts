@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+export const configSchema = z.object({
+  ORDER_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list'),
+  /** Where the catalog's prices come from (the inventory service's internal API). */
+  INVENTORY_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3002'),
+  CONSUL_HTTP_ADDR: z.string().min(1).optional(),
+  ORDER_HOST: z.string().default('127.0.0.1'),
+  ORDER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  ORDER_DB_POOL: z.coerce.number().int().min(1).max(100).default(10),
+  ORDER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  /** Step deadlines of the place-order saga (ms). */
+  ORDER_RESERVE_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  ORDER_AUTHORIZE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  ORDER_CAPTURE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  ORDER_REAPER_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+});
+
+export type OrderConfig = z.infer<typeof configSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(
+      `order: invalid configuration — ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}

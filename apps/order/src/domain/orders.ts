@@ -1,0 +1,177 @@
+import {
+  OrderCancelled,
+  OrderConfirmed,
+  OrderCreated,
+  OrderRejected,
+  type Money,
+  type OrderLine,
+} from '@saga-lab/contracts';
+import { enqueue } from '@saga-lab/messaging';
+import { DomainError } from '@saga-lab/observability';
+import type { SagaInstance, SagaStore } from '@saga-lab/saga';
+import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import type { EntityManager } from 'typeorm';
+import type { PlaceOrderData } from '../saga/place-order.saga';
+
+export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+
+export interface PricedLine extends OrderLine {
+  readonly unitPrice: Money;
+}
+
+export interface Order {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly lines: readonly OrderLine[];
+  readonly total: Money;
+  readonly status: OrderStatus;
+  readonly statusReason: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+interface OrderRow {
+  order_id: string;
+  customer_id: string;
+  lines: OrderLine[];
+  total_minor: string;
+  currency: string;
+  status: OrderStatus;
+  status_reason: string | null;
+  idempotency_key: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toOrder = (row: OrderRow): Order => ({
+  orderId: row.order_id,
+  customerId: row.customer_id,
+  lines: row.lines,
+  total: { amountMinor: Number(row.total_minor), currency: row.currency },
+  status: row.status,
+  statusReason: row.status_reason,
+  createdAt: new Date(row.created_at).toISOString(),
+  updatedAt: new Date(row.updated_at).toISOString(),
+});
+
+export function totalOf(lines: readonly PricedLine[]): Money {
+  const currencies = new Set(lines.map((l) => l.unitPrice.currency));
+  if (currencies.size !== 1)
+    throw new DomainError(422, 'MIXED_CURRENCIES', 'all products of an order must be priced in one currency');
+  return {
+    amountMinor: lines.reduce((sum, l) => sum + l.unitPrice.amountMinor * l.quantity, 0),
+    currency: [...currencies][0] ?? 'EUR',
+  };
+}
+
+export async function findOrder(manager: EntityManager, orderId: string): Promise<Order | undefined> {
+  const rows = (await manager.query('SELECT * FROM orders WHERE order_id = $1', [orderId])) as OrderRow[];
+  return rows[0] ? toOrder(rows[0]) : undefined;
+}
+
+/**
+ * Creates a PENDING order and starts its saga in the same transaction (the saga's first command and the
+ * OrderCreated event go through the outbox with it). With an idempotency key, a repeat returns the
+ * first order; the same key with different parameters is a 422.
+ */
+export async function placeOrder(
+  manager: EntityManager,
+  saga: SagaStore<PlaceOrderData>,
+  input: { customerId: string; lines: readonly PricedLine[]; idempotencyKey?: string; correlationId: string },
+): Promise<{ order: Order; created: boolean }> {
+  const lines = input.lines.map(({ productId, quantity }) => ({ productId, quantity }));
+  if (input.idempotencyKey) {
+    await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [input.idempotencyKey]);
+    const rows = (await manager.query('SELECT * FROM orders WHERE idempotency_key = $1', [
+      input.idempotencyKey,
+    ])) as OrderRow[];
+    const previous = rows[0];
+    if (previous) {
+      if (previous.customer_id !== input.customerId || !isDeepStrictEqual(previous.lines, lines)) {
+        throw new DomainError(
+          422,
+          'IDEMPOTENCY_KEY_REUSED',
+          'this idempotency key was used with different parameters',
+        );
+      }
+      return { order: toOrder(previous), created: false };
+    }
+  }
+  const orderId = randomUUID();
+  const total = totalOf(input.lines);
+  const rows = (await manager.query(
+    `INSERT INTO orders (order_id, customer_id, lines, total_minor, currency, status, idempotency_key)
+     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6) RETURNING *`,
+    [
+      orderId,
+      input.customerId,
+      JSON.stringify(lines),
+      total.amountMinor,
+      total.currency,
+      input.idempotencyKey ?? null,
+    ],
+  )) as OrderRow[];
+  await saga.start(
+    manager,
+    orderId,
+    { orderId, customerId: input.customerId, lines, total },
+    input.correlationId,
+  );
+  await enqueue(
+    manager,
+    OrderCreated,
+    { orderId, customerId: input.customerId, lines, total },
+    { correlationId: input.correlationId, sagaId: orderId },
+  );
+  return { order: toOrder(rows[0] as OrderRow), created: true };
+}
+
+/**
+ * Semantic lock: while its saga runs, an order is PENDING and refuses changes (409), because a change now
+ * would race the reservation and the payment. A finished order refuses them too: it is history.
+ */
+export async function assertChangeable(manager: EntityManager, orderId: string): Promise<never> {
+  const order = await findOrder(manager, orderId);
+  if (!order) throw new DomainError(404, 'ORDER_NOT_FOUND', `no order ${orderId}`);
+  if (order.status === 'PENDING') {
+    throw new DomainError(
+      409,
+      'ORDER_LOCKED',
+      'the order is being processed and cannot change until it is confirmed or cancelled',
+      {
+        status: order.status,
+      },
+    );
+  }
+  throw new DomainError(409, 'ORDER_FINAL', `the order is ${order.status} and can no longer change`, {
+    status: order.status,
+  });
+}
+
+const TERMINAL: Record<string, OrderStatus> = {
+  CONFIRMED: 'CONFIRMED',
+  REJECTED: 'REJECTED',
+  CANCELLED: 'CANCELLED',
+};
+
+/** Runs with every saga transition: when the saga ends, the order takes its final status and says so. */
+export async function settleOrder(
+  manager: EntityManager,
+  instance: SagaInstance<PlaceOrderData>,
+  correlationId: string,
+): Promise<void> {
+  const status = TERMINAL[instance.state];
+  if (!status) return;
+  const updated = (await manager.query(
+    `UPDATE orders SET status = $2, status_reason = $3, updated_at = now() WHERE order_id = $1 AND status = 'PENDING' RETURNING order_id`,
+    [instance.sagaId, status, instance.failureReason],
+  )) as [unknown[], number];
+  if (updated[1] !== 1) return;
+  const meta = { correlationId, sagaId: instance.sagaId };
+  const { orderId, total } = instance.data;
+  const reason = instance.failureReason ?? 'unknown';
+  if (status === 'CONFIRMED') await enqueue(manager, OrderConfirmed, { orderId, total }, meta);
+  else if (status === 'REJECTED') await enqueue(manager, OrderRejected, { orderId, reason }, meta);
+  else await enqueue(manager, OrderCancelled, { orderId, reason }, meta);
+}

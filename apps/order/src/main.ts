@@ -1,0 +1,5 @@
+import { runMain } from '@saga-lab/runtime';
+import { loadConfig } from './config';
+import { startOrderService } from './service';
+
+runMain('order', () => startOrderService(loadConfig()));

@@ -1,0 +1,208 @@
+import 'reflect-metadata';
+import {
+  ConsoleLogger,
+  Module,
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  type Provider,
+  type Type,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { ConsulRegistration, consulClient } from '@saga-lab/discovery';
+import {
+  KafkaTransport,
+  OutboxRelay,
+  RethrowToTransport,
+  ensureGroupTopics,
+  ensureTopics,
+  messagingEntities,
+  messagingMigrations,
+} from '@saga-lab/messaging';
+import { HEALTH_CHECKS, HealthController, HttpErrorFilter, Readiness } from '@saga-lab/observability';
+import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { DataSource, type MigrationInterface } from 'typeorm';
+
+export interface ServiceSpec {
+  /** Logical name: Consul service name, Kafka client id, log context. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly dbPoolSize: number;
+  readonly migrations: readonly (new () => MigrationInterface)[];
+  readonly kafkaBrokers: readonly string[];
+  readonly consumerGroup: string;
+  readonly consumerConcurrency: number;
+  readonly consulAddress?: string;
+  readonly controllers: readonly Type<unknown>[];
+  /** Extra providers, built once the database and Kafka are connected. */
+  providers?(deps: ServiceDeps): Provider[];
+  /** Runs after migrations, before traffic (seed data). */
+  prepare?(deps: ServiceDeps): Promise<void>;
+  /** Background loops started with the service and stopped before it closes (e.g. the saga reaper). */
+  background?(deps: ServiceDeps): { stop(): Promise<void> };
+}
+
+export interface ServiceDeps {
+  readonly dataSource: DataSource;
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly logger: LoggerService;
+}
+
+export interface RunningService {
+  readonly app: INestApplication;
+  readonly url: string;
+  readonly deps: ServiceDeps;
+  /** Graceful stop: not ready → deregister → stop consuming (in-flight work commits) → drain the outbox → close. */
+  close(): Promise<void>;
+}
+
+function appModule(spec: ServiceSpec, deps: ServiceDeps, admin: Admin, readiness: Readiness): DynamicModule {
+  @Module({})
+  class ServiceModule {}
+  return {
+    module: ServiceModule,
+    controllers: [...spec.controllers, HealthController],
+    providers: [
+      { provide: DataSource, useValue: deps.dataSource },
+      { provide: Readiness, useValue: readiness },
+      {
+        provide: HEALTH_CHECKS,
+        useValue: { database: () => deps.dataSource.query('SELECT 1'), kafka: () => admin.describeCluster() },
+      },
+      ...(spec.providers?.(deps) ?? []),
+    ],
+  };
+}
+
+/**
+ * Boots one service the same way every time: its own database (migrations, outbox and inbox tables),
+ * the contract topics and its consumer group's retry/DLQ topics, the outbox relay, NestJS on Fastify
+ * for HTTP with the one error format, the Kafka transport for its @EventPattern handlers, and Consul
+ * registration with an HTTP readiness check.
+ */
+export async function bootService(
+  spec: ServiceSpec,
+  logger: LoggerService = new ConsoleLogger(spec.name, { json: true }),
+): Promise<RunningService> {
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url: spec.databaseUrl,
+    entities: messagingEntities,
+    migrations: [...messagingMigrations, ...spec.migrations],
+    poolSize: spec.dbPoolSize,
+    extra: { connectionTimeoutMillis: 5_000 },
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+
+  const kafka = new Kafka({ clientId: spec.name, brokers: [...spec.kafkaBrokers], logLevel: logLevel.WARN });
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin);
+  await ensureGroupTopics(admin, spec.consumerGroup);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
+  await producer.connect();
+  const deps: ServiceDeps = { dataSource, kafka, producer, logger };
+  await spec.prepare?.(deps);
+
+  const relay = new OutboxRelay(dataSource, producer, {
+    onError: (error) => logger.error(`outbox relay: ${String(error)}`),
+  });
+  const readiness = new Readiness();
+  const app = await NestFactory.create(
+    appModule(spec, deps, admin, readiness),
+    new FastifyAdapter({ bodyLimit: 64 * 1024 }),
+    { logger },
+  );
+  app.useGlobalFilters(
+    new HttpErrorFilter((message, error) =>
+      logger.error(`${message}: ${error instanceof Error ? error.stack : String(error)}`),
+    ),
+  );
+  const microservice = app.connectMicroservice(
+    {
+      strategy: new KafkaTransport({
+        kafka,
+        producer,
+        groupId: spec.consumerGroup,
+        concurrency: spec.consumerConcurrency,
+        onFailure: ({ delivery, error, routedTo }) =>
+          logger.warn(
+            `${delivery.topic}@${delivery.partition}:${delivery.offset} → ${routedTo}: ${String(error)}`,
+          ),
+      }),
+    },
+    { inheritAppConfig: false },
+  );
+  microservice.useGlobalFilters(new RethrowToTransport());
+  relay.start();
+  const background = spec.background?.(deps);
+  await app.startAllMicroservices();
+  await app.listen(spec.port, spec.host);
+  const { port } = app.getHttpServer().address() as { port: number };
+  const url = `http://${spec.host}:${port}`;
+
+  const registration = spec.consulAddress
+    ? new ConsulRegistration(consulClient(spec.consulAddress), {
+        name: spec.name,
+        id: `${spec.name}-${spec.host}-${port}`,
+        address: spec.host,
+        port,
+        healthUrl: `${url}/health/ready`,
+      })
+    : undefined;
+  await registration?.register();
+  logger.log(`${spec.name} listening on ${url}`);
+
+  return {
+    app,
+    url,
+    deps,
+    async close() {
+      readiness.accepting = false;
+      await registration
+        ?.deregister()
+        .catch((error: unknown) => logger.warn(`consul deregister: ${String(error)}`));
+      await app.close(); // the consumer stops after the message in flight committed, then HTTP
+      await background?.stop();
+      await relay.stop();
+      await relay.publishBatch().catch(() => 0); // flush what the last handlers staged
+      await producer.disconnect();
+      await admin.disconnect();
+      await dataSource.destroy();
+    },
+  };
+}
+
+/** The process entry point: boot, then drain on SIGTERM/SIGINT and exit. */
+export function runMain(name: string, boot: () => Promise<RunningService>): void {
+  boot().then(
+    (service) => {
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        process.stdout.write(
+          `${JSON.stringify({ level: 'log', context: name, message: `${signal}: draining` })}\n`,
+        );
+        service.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`${name}: shutdown failed: ${String(error)}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+    (error: unknown) => {
+      process.stderr.write(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,1 @@
+export { bootService, runMain, type RunningService, type ServiceDeps, type ServiceSpec } from './boot';
