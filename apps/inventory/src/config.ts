@@ -1,3 +1,4 @@
+import { parseConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 const hostPortList = z
@@ -18,11 +19,5 @@ export const configSchema = z.object({
 
 export type InventoryConfig = z.infer<typeof configSchema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): InventoryConfig {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`inventory: invalid configuration — ${problems}`);
-  }
-  return parsed.data;
-}
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): InventoryConfig =>
+  parseConfig('inventory', configSchema, env);

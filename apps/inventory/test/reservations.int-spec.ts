@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { requireEnv, uniqueName } from '@saga-lab/testing';
+import { requireEnv, testSchema } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { releaseStock, reserveStock } from '../src/domain/reservations';
 import { Inventory1732500000000 } from '../src/infra/migrations/1732500000000-inventory';
@@ -10,14 +9,14 @@ const PRODUCTS = ['beans', 'filter', 'grinder', 'kettle', 'mug'];
 const INITIAL = 40;
 
 describe('stock reservations (real PostgreSQL)', () => {
-  const schema = uniqueName('inv').replace(/-/g, '_');
   const url = requireEnv('INVENTORY_DATABASE_URL');
+  const schema = testSchema(url, 'inv');
   const dataSource = new DataSource({
     type: 'postgres',
     url,
     migrations: [Inventory1732500000000],
     poolSize: 10,
-    extra: { options: `-c search_path=${schema}` },
+    extra: { options: schema.connectionOptions.options },
   });
   const stock = async (): Promise<Map<string, { available: number; reserved: number }>> =>
     new Map(
@@ -34,10 +33,7 @@ describe('stock reservations (real PostgreSQL)', () => {
   const release = (orderId: string) => dataSource.transaction((m) => releaseStock(m, orderId));
 
   beforeAll(async () => {
-    const pg = new Client({ connectionString: url });
-    await pg.connect();
-    await pg.query(`CREATE SCHEMA ${schema}`);
-    await pg.end();
+    await schema.create();
     await dataSource.initialize();
     await dataSource.runMigrations();
   });
@@ -51,7 +47,7 @@ describe('stock reservations (real PostgreSQL)', () => {
     }
   });
   afterAll(async () => {
-    await dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
+    await dataSource.query(`DROP SCHEMA ${schema.name} CASCADE`);
     await dataSource.destroy();
   });
 

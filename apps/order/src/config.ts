@@ -1,3 +1,4 @@
+import { parseConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -21,12 +22,5 @@ export const configSchema = z.object({
 
 export type OrderConfig = z.infer<typeof configSchema>;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
-  const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new Error(
-      `order: invalid configuration — ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  return parsed.data;
-}
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): OrderConfig =>
+  parseConfig('order', configSchema, env);

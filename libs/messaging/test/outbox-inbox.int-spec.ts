@@ -1,8 +1,7 @@
 import { HEADERS, OrderConfirmed, TOPICS, type EnvelopeOf } from '@saga-lab/contracts';
-import { requireEnv, testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
+import { requireEnv, testKafka, testSchema, uniqueName, waitUntil } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Producer } from 'kafkajs';
-import { Client } from 'pg';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import {
@@ -17,8 +16,8 @@ import {
 const total = { amountMinor: 4_200, currency: 'EUR' };
 
 describe('outbox and inbox (real PostgreSQL and Kafka)', () => {
-  const schema = uniqueName('msg').replace(/-/g, '_');
   const url = requireEnv('ORDER_DATABASE_URL');
+  const schema = testSchema(url, 'msg');
   const kafka = testKafka('int-outbox');
   const dataSource = new DataSource({
     type: 'postgres',
@@ -26,7 +25,7 @@ describe('outbox and inbox (real PostgreSQL and Kafka)', () => {
     entities: messagingEntities,
     migrations: messagingMigrations,
     poolSize: 12,
-    extra: { options: `-c search_path=${schema}` },
+    extra: { options: schema.connectionOptions.options },
   });
   const correlationId = uniqueName('corr');
   const received = new Map<
@@ -38,10 +37,7 @@ describe('outbox and inbox (real PostgreSQL and Kafka)', () => {
   let consumer: Consumer;
 
   beforeAll(async () => {
-    const pg = new Client({ connectionString: url });
-    await pg.connect();
-    await pg.query(`CREATE SCHEMA ${schema}`);
-    await pg.end();
+    await schema.create();
     await dataSource.initialize();
     await dataSource.runMigrations();
 
@@ -73,7 +69,7 @@ describe('outbox and inbox (real PostgreSQL and Kafka)', () => {
     await producer?.disconnect();
     await admin?.disconnect();
     if (dataSource.isInitialized) {
-      await dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
+      await dataSource.query(`DROP SCHEMA ${schema.name} CASCADE`);
       await dataSource.destroy();
     }
   });

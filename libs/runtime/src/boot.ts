@@ -13,6 +13,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { ConsulRegistration, consulClient } from '@saga-lab/discovery';
 import {
   KafkaTransport,
+  MessageConsumer,
   OutboxRelay,
   RethrowToTransport,
   ensureGroupTopics,
@@ -109,9 +110,13 @@ export async function bootService(
   const deps: ServiceDeps = { dataSource, kafka, producer, logger };
   await spec.prepare?.(deps);
 
+  // Failure-lab knobs (environment): publish every outbox message twice; or leave the relay off, so
+  // committed messages wait in the outbox (as after a crash between commit and publish).
   const relay = new OutboxRelay(dataSource, producer, {
     onError: (error) => logger.error(`outbox relay: ${String(error)}`),
+    duplicateDelivery: process.env['SAGA_LAB_DUPLICATE_DELIVERY'] === 'true',
   });
+  const relayOn = process.env['SAGA_LAB_OUTBOX_RELAY'] !== 'off';
   const readiness = new Readiness();
   const app = await NestFactory.create(
     appModule(spec, deps, admin, readiness),
@@ -123,25 +128,27 @@ export async function bootService(
       logger.error(`${message}: ${error instanceof Error ? error.stack : String(error)}`),
     ),
   );
-  const microservice = app.connectMicroservice(
-    {
-      strategy: new KafkaTransport({
-        kafka,
-        producer,
-        groupId: spec.consumerGroup,
-        concurrency: spec.consumerConcurrency,
-        onFailure: ({ delivery, error, routedTo }) =>
-          logger.warn(
-            `${delivery.topic}@${delivery.partition}:${delivery.offset} → ${routedTo}: ${String(error)}`,
-          ),
-      }),
-    },
-    { inheritAppConfig: false },
-  );
+  const transport = new KafkaTransport({
+    kafka,
+    producer,
+    groupId: spec.consumerGroup,
+    concurrency: spec.consumerConcurrency,
+    onFailure: ({ delivery, error, routedTo }) =>
+      logger.warn(
+        `${delivery.topic}@${delivery.partition}:${delivery.offset} → ${routedTo}: ${String(error)}`,
+      ),
+  });
+  const microservice = app.connectMicroservice({ strategy: transport }, { inheritAppConfig: false });
   microservice.useGlobalFilters(new RethrowToTransport());
-  relay.start();
-  const background = spec.background?.(deps);
+  if (relayOn) relay.start();
   await app.startAllMicroservices();
+  // Background work (the saga reaper) waits until this instance consumes: after a restart, replies that
+  // arrived meanwhile are read before any deadline is judged overdue.
+  let background: { stop(): Promise<void> } | undefined;
+  let closing = false;
+  const joined = transport.unwrap<MessageConsumer>().joined.then(() => {
+    if (!closing) background = spec.background?.(deps);
+  });
   await app.listen(spec.port, spec.host);
   const { port } = app.getHttpServer().address() as { port: number };
   const url = `http://${spec.host}:${port}`;
@@ -164,13 +171,15 @@ export async function bootService(
     deps,
     async close() {
       readiness.accepting = false;
+      closing = true;
+      void joined; // never awaited: an instance that never joined its group must still close
       await registration
         ?.deregister()
         .catch((error: unknown) => logger.warn(`consul deregister: ${String(error)}`));
       await app.close(); // the consumer stops after the message in flight committed, then HTTP
       await background?.stop();
       await relay.stop();
-      await relay.publishBatch().catch(() => 0); // flush what the last handlers staged
+      if (relayOn) await relay.publishBatch().catch(() => 0); // flush what the last handlers staged
       await producer.disconnect();
       await admin.disconnect();
       await dataSource.destroy();

@@ -6,9 +6,8 @@ import {
   StockReserved,
   createEnvelope,
 } from '@saga-lab/contracts';
-import { requireEnv, uniqueName } from '@saga-lab/testing';
+import { requireEnv, testSchema } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import {
   ManualClock,
@@ -54,14 +53,14 @@ const definition = defineSaga<Data>({
 });
 
 describe('SagaStore (real PostgreSQL)', () => {
-  const schema = uniqueName('saga').replace(/-/g, '_');
   const url = requireEnv('ORDER_DATABASE_URL');
+  const schema = testSchema(url, 'saga');
   const dataSource = new DataSource({
     type: 'postgres',
     url,
     migrations: [SagaInstances1732400000000],
     poolSize: 4,
-    extra: { options: `-c search_path=${schema}` },
+    extra: { options: schema.connectionOptions.options },
   });
   const clock = new ManualClock(new Date());
   // Commands go to a table in the same transaction, standing in for the outbox.
@@ -81,10 +80,7 @@ describe('SagaStore (real PostgreSQL)', () => {
     ).map((r) => r.type);
 
   beforeAll(async () => {
-    const pg = new Client({ connectionString: url });
-    await pg.connect();
-    await pg.query(`CREATE SCHEMA ${schema}`);
-    await pg.end();
+    await schema.create();
     await dataSource.initialize();
     await dataSource.runMigrations();
     await dataSource.query(
@@ -92,7 +88,7 @@ describe('SagaStore (real PostgreSQL)', () => {
     );
   });
   afterAll(async () => {
-    await dataSource.query(`DROP SCHEMA ${schema} CASCADE`);
+    await dataSource.query(`DROP SCHEMA ${schema.name} CASCADE`);
     await dataSource.destroy();
   });
 

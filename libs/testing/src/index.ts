@@ -2,3 +2,5 @@ export { requireEnv } from './env';
 export { uniqueName } from './names';
 export { waitUntil, type WaitOptions } from './wait';
 export { testKafka } from './kafka';
+export { startServiceProcess, type ServiceProcess } from './processes';
+export { testSchema, type TestSchema } from './schema';

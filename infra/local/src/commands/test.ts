@@ -41,7 +41,7 @@ const nx = (ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<
 /**
  * `npm test`: brings the stack up (only what is not running yet), runs the format check, lint, type checks
  * and unit tests,
- * then the integration tests against the real components, prints one closing line with the totals,
+ * then the integration tests against the real components and the end-to-end tests (services as processes), prints one closing line with the totals,
  * and stops what it started (unless SAGA_LAB_KEEP_STACK=1).
  */
 export async function runTests(ctx: StackContext): Promise<number> {
@@ -68,7 +68,8 @@ export async function runTests(ctx: StackContext): Promise<number> {
     const checks =
       (await nx(ctx, ['run-many', '-t', 'lint', 'typecheck', 'test', ...common], env)) || formatted;
     const integration = await nx(ctx, ['run-many', '-t', 'int-test', '--parallel=1', ...common], env);
-    code = checks === 0 && integration === 0 ? 0 : 1;
+    const endToEnd = await nx(ctx, ['run-many', '-t', 'e2e-test', '--parallel=1', ...common], env);
+    code = checks === 0 && integration === 0 && endToEnd === 0 ? 0 : 1;
   } finally {
     if (started.length > 0 && ctx.env['SAGA_LAB_KEEP_STACK'] !== '1') {
       await stopAll(ctx, [...started].reverse());

@@ -63,7 +63,13 @@ export class MessageConsumer {
     private readonly producer: Producer,
     private readonly options: ConsumerOptions,
   ) {
-    this.consumer = kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false });
+    // A member that died is noticed after sessionTimeout; 10 s (kafkajs: 30 s) moves its partitions sooner.
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 3_000,
+    });
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.retryTopicName = retryTopic(options.groupId);
     this.dlqTopicName = deadLetterTopic(options.groupId);
@@ -74,7 +80,12 @@ export class MessageConsumer {
     return [this.retryTopicName, this.dlqTopicName];
   }
 
+  private markJoined: () => void = () => undefined;
+  /** Resolves once this member first joined its group (its partitions are assigned and consuming). */
+  readonly joined: Promise<void> = new Promise((resolve) => (this.markJoined = resolve));
+
   async start(): Promise<void> {
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => this.markJoined());
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [...this.options.topics, this.retryTopicName],

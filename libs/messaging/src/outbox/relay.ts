@@ -10,6 +10,11 @@ export interface RelayOptions {
   /** Called with each published batch's publish lag (ms from commit to Kafka ack) — feeds a metric. */
   readonly onPublished?: (lagsMs: readonly number[]) => void;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Failure-lab knob: publish every batch twice, as a relay that crashed after Kafka's ack but before its
+   * commit would on restart. Consumers must show no second effect.
+   */
+  readonly duplicateDelivery?: boolean;
 }
 
 interface PendingRow {
@@ -54,18 +59,20 @@ export class OutboxRelay {
 
       const byTopic = new Map<string, PendingRow[]>();
       for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-      try {
-        await this.producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, topicRows]) => ({
-            topic,
-            messages: topicRows.map((row) => ({
-              key: row.message_key,
-              value: JSON.stringify(row.envelope),
-              headers: row.headers,
-            })),
+      const batch = {
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, topicRows]) => ({
+          topic,
+          messages: topicRows.map((row) => ({
+            key: row.message_key,
+            value: JSON.stringify(row.envelope),
+            headers: row.headers,
           })),
-        });
+        })),
+      };
+      try {
+        await this.producer.sendBatch(batch);
+        if (this.options.duplicateDelivery) await this.producer.sendBatch(batch);
       } catch (error) {
         // Leave the rows pending (they are retried on the next pass) but record why, for operators.
         await manager.query(

@@ -79,7 +79,11 @@ export class SagaStore<D> {
     private readonly send: CommandSink,
     private readonly clock: Clock = systemClock,
     /** Runs in the transaction of every change (e.g. to move the order to its terminal status with it). */
-    private readonly onTransition: (manager: EntityManager, instance: SagaInstance<D>, correlationId: string) => Promise<void> = async () => undefined,
+    private readonly onTransition: (
+      manager: EntityManager,
+      instance: SagaInstance<D>,
+      correlationId: string,
+    ) => Promise<void> = async () => undefined,
   ) {}
 
   /** Starts a saga inside the caller's transaction (the one that creates the order, say). */

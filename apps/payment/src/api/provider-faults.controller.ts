@@ -1,0 +1,42 @@
+import { Body, Controller, Get, Inject, Put } from '@nestjs/common';
+import { DomainError } from '@saga-lab/observability';
+import { z } from 'zod';
+import { PAYMENT_PROVIDER } from '../messaging/payment-commands.controller';
+import type { ProviderFaults, ProviderSimulator } from '../provider/provider-simulator';
+
+const rate = z.number().min(0).max(1);
+const faultsBody = z
+  .object({
+    declineRate: rate,
+    latencyMs: z.number().int().min(0).max(60_000),
+    timeoutRate: rate,
+    lostResponseRate: rate,
+  })
+  .partial()
+  .strict();
+
+/** The failure lab's knobs on the payment-provider simulator (internal API; loopback only). */
+@Controller('provider/faults')
+export class ProviderFaultsController {
+  constructor(@Inject(PAYMENT_PROVIDER) private readonly provider: ProviderSimulator) {}
+
+  @Get()
+  current(): ProviderFaults {
+    return this.provider.faults;
+  }
+
+  @Put()
+  change(@Body() body: unknown): ProviderFaults {
+    const parsed = faultsBody.safeParse(body);
+    if (!parsed.success) {
+      throw new DomainError(
+        400,
+        'VALIDATION_FAILED',
+        'invalid fault settings',
+        parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
+      );
+    }
+    this.provider.setFaults(parsed.data);
+    return this.provider.faults;
+  }
+}

@@ -1,0 +1,5 @@
+import { runMain } from '@saga-lab/runtime';
+import { loadConfig } from './config';
+import { startPaymentService } from './service';
+
+runMain('payment', () => startPaymentService(loadConfig()));
