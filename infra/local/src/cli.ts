@@ -72,6 +72,9 @@ async function main(argv: string[]): Promise<number> {
 
 function urls(env: Record<string, string>): string {
   const lines = [
+    ['Order API', env['ORDER_URL'] && `${env['ORDER_URL']}/orders`],
+    ['Catalog API', env['INVENTORY_URL'] && `${env['INVENTORY_URL']}/products`],
+    ['Payment faults', env['PAYMENT_URL'] && `${env['PAYMENT_URL']}/provider/faults`],
     ['Kafka brokers', env['KAFKA_BROKERS']],
     ['PostgreSQL', env['DATABASE_URL'] && redact(env['DATABASE_URL'])],
     ['Redis', env['REDIS_URL']],

@@ -1,8 +1,12 @@
 import { StackError, badEnv } from './errors';
 
-/** The stack's components in start order. `k6` is a tool: provisioned, never started. */
-export const COMPONENTS = ['postgres', 'redis', 'consul', 'toxiproxy', 'kafka', 'zipkin', 'k6'] as const;
+/** Infrastructure, in start order. `k6` is a tool: provisioned, never started. */
+export const INFRA = ['postgres', 'redis', 'consul', 'toxiproxy', 'kafka', 'zipkin', 'k6'] as const;
+/** Saga Lab's own services, started once the infrastructure is healthy. */
+export const SERVICES = ['inventory', 'payment', 'order'] as const;
+export const COMPONENTS = [...INFRA, ...SERVICES] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
+export type ServiceName = (typeof SERVICES)[number];
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -28,6 +32,9 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093] },
   zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
   k6: { envVar: 'K6_BIN', ports: [] },
+  inventory: { envVar: 'INVENTORY_URL', ports: [3002] },
+  payment: { envVar: 'PAYMENT_URL', ports: [3003] },
+  order: { envVar: 'ORDER_URL', ports: [3001] },
 };
 
 export interface ComponentConfig {
@@ -68,6 +75,9 @@ function defaultAddress(name: ComponentName, port: number | undefined): string {
       return `${LOOPBACK}:${port}`;
     case 'toxiproxy':
     case 'zipkin':
+    case 'inventory':
+    case 'payment':
+    case 'order':
       return `http://${LOOPBACK}:${port}`;
     case 'k6':
       return '';
@@ -94,6 +104,9 @@ function validate(name: ComponentName, envVar: string, value: string): string {
       return url(['redis:', 'rediss:']);
     case 'toxiproxy':
     case 'zipkin':
+    case 'inventory':
+    case 'payment':
+    case 'order':
       return url(['http:', 'https:']);
     case 'consul': {
       const bare = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');

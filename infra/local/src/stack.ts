@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { COMPONENTS, resolveStackConfig, type ComponentName } from './config';
+import { COMPONENTS, INFRA, SERVICES, resolveStackConfig, type ComponentName } from './config';
 import { createComponent } from './components';
 import { ensureDir, logFile, pidFile, type Component, type StackContext } from './context';
 import { StackError, startFailed } from './errors';
@@ -74,17 +74,20 @@ export async function up(ctx: StackContext, names: readonly ComponentName[] = CO
   const started: ComponentName[] = [];
   const children = new Map<ComponentName, ChildProcess>();
   try {
-    for (const c of toStart) {
-      await c.prepare?.();
-      const options = c.launch?.();
-      if (!options) continue;
-      const child = spawnDaemon(options);
-      children.set(c.name, child);
-      started.push(c.name);
-    }
-    for (const c of components.filter((c) => c.kind === 'server')) {
-      await waitHealthy(ctx, c, children.get(c.name));
-      await c.afterStart?.();
+    // Tier by tier: the services start only once the infrastructure they migrate and connect to is healthy.
+    for (const tier of [INFRA as readonly ComponentName[], SERVICES as readonly ComponentName[]]) {
+      for (const c of toStart.filter((c) => tier.includes(c.name))) {
+        await c.prepare?.();
+        const options = c.launch?.();
+        if (!options) continue;
+        const child = spawnDaemon(options);
+        children.set(c.name, child);
+        started.push(c.name);
+      }
+      for (const c of components.filter((c) => c.kind === 'server' && tier.includes(c.name))) {
+        await waitHealthy(ctx, c, children.get(c.name));
+        await c.afterStart?.();
+      }
     }
   } catch (error) {
     await stopAll(ctx, [...started].reverse(), { quiet: true });

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { StackContext } from '../context';
-import { stopAll, up } from '../stack';
+import { INFRA, SERVICES } from '../config';
+import { StackError } from '../errors';
+import { runningPid, stopAll, up } from '../stack';
 
 export interface Totals {
   passed: number;
@@ -47,7 +49,15 @@ const nx = (ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<
 export async function runTests(ctx: StackContext): Promise<number> {
   const resultsDir = path.join(ctx.paths.repoRoot, 'dist', 'test-results');
   rmSync(resultsDir, { recursive: true, force: true });
-  const { started, env: stackEnv } = await up(ctx);
+  // Infrastructure only: the end-to-end tests start (and kill) their own service processes.
+  const running = SERVICES.filter((name) => runningPid(ctx, name) !== undefined);
+  if (running.length > 0) {
+    throw new StackError(
+      `The services ${running.join(', ')} are running; the end-to-end tests start their own, and two instances would share the consumer groups.`,
+      `Stop them first: npm run stack -- down ${running.join(' ')}`,
+    );
+  }
+  const { started, env: stackEnv } = await up(ctx, INFRA);
   const env = {
     ...ctx.env,
     ...stackEnv,

@@ -1,10 +1,11 @@
-import type { ComponentName } from '../config';
+import { INFRA, type ComponentName } from '../config';
 import type { Component, StackContext } from '../context';
 import { consulComponent } from './consul';
 import { k6Component } from './k6';
 import { kafkaComponent } from './kafka';
 import { postgresComponent } from './postgres';
 import { redisComponent } from './redis';
+import { serviceComponent } from './service';
 import { toxiproxyComponent } from './toxiproxy';
 import { zipkinComponent } from './zipkin';
 
@@ -16,6 +17,14 @@ const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
   kafka: kafkaComponent,
   zipkin: zipkinComponent,
   k6: k6Component,
+  inventory: (ctx) => serviceComponent(ctx, 'inventory', () => infraEnv(ctx)),
+  payment: (ctx) => serviceComponent(ctx, 'payment', () => infraEnv(ctx)),
+  order: (ctx) => serviceComponent(ctx, 'order', () => infraEnv(ctx)),
 };
+
+/** What a service needs to reach the infrastructure: every infrastructure component's client variables. */
+export function infraEnv(ctx: StackContext): Record<string, string> {
+  return Object.assign({}, ...INFRA.map((name) => factories[name](ctx).exports())) as Record<string, string>;
+}
 
 export const createComponent = (ctx: StackContext, name: ComponentName): Component => factories[name](ctx);
