@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { runDemo } from './commands/demo';
 import { runTests } from './commands/test';
 import { createComponent } from './components';
 import { COMPONENTS, selectComponents } from './config';
@@ -11,6 +12,7 @@ import { createContext, formatTable, redact, status, stopAll, up } from './stack
 const USAGE = `usage:
   npm start                              provision and start everything, print the URLs
   npm test                               start what is missing, run every check and test
+  npm run demo                           place one order per saga outcome, print each saga's history
   npm run stack -- up [component...]     provision and start (idempotent)
   npm run stack -- down [component...]   stop what \`up\` started
   npm run stack -- status                component, version, pid, address, healthy
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'test':
       return runTests(ctx);
+    case 'demo':
+      return runDemo(ctx);
     case 'up': {
       await up(ctx, selectComponents(rest));
       process.stdout.write(`${formatTable(await status(ctx, selectComponents(rest)))}\n`);
