@@ -18,6 +18,7 @@ const USAGE = `usage:
   npm run stack -- status                component, version, pid, address, healthy
   npm run stack -- logs <component> [-f] the component's log (follow with -f)
   npm run stack -- env                   the client environment (KAFKA_BROKERS=...)
+  npm run stack -- exec <cmd> [args]     run a command with that environment
 components: ${COMPONENTS.join(', ')}`;
 
 async function main(argv: string[]): Promise<number> {
@@ -38,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
       return runTests(ctx);
     case 'demo':
       return runDemo(ctx);
+    case 'exec':
+      return execWithEnv(ctx, rest);
     case 'up': {
       await up(ctx, selectComponents(rest));
       process.stdout.write(`${formatTable(await status(ctx, selectComponents(rest)))}\n`);
@@ -92,6 +95,22 @@ function urls(env: Record<string, string>): string {
   ].filter((entry): entry is [string, string] => Boolean(entry[1]));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';
+}
+
+/** Runs a command with every component's client environment (for load scripts and ad-hoc tools). */
+function execWithEnv(ctx: ReturnType<typeof createContext>, argv: string[]): Promise<number> {
+  const [command, ...args] = argv[0] === '--' ? argv.slice(1) : argv;
+  if (!command)
+    throw new StackError('exec needs a command.', 'Usage: npm run stack -- exec <command> [args...]');
+  const env = {
+    ...ctx.env,
+    ...Object.assign({}, ...COMPONENTS.map((name) => createComponent(ctx, name).exports())),
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', env, cwd: ctx.paths.repoRoot });
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code ?? 1));
+  });
 }
 
 async function logs(ctx: ReturnType<typeof createContext>, args: string[]): Promise<number> {
