@@ -66,33 +66,41 @@ export async function runTests(ctx: StackContext): Promise<number> {
     NX_TUI: 'false',
     FORCE_COLOR: ctx.env['FORCE_COLOR'] ?? '0',
   };
-  let code = 1;
+  // Each stage runs whatever happened before it, so one run reports everything that is wrong.
+  const failedStages: string[] = [];
+  const stage = async (name: string, work: () => Promise<number>): Promise<void> => {
+    if ((await work()) !== 0) failedStages.push(name);
+  };
   try {
     const common = ['--skip-nx-cache', '--outputStyle=stream'];
-    const formatted = await run(
-      ctx,
-      path.join(ctx.paths.repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
-      ['--check', '.', '--log-level=warn'],
-      env,
+    const prettier = path.join(ctx.paths.repoRoot, 'node_modules', 'prettier', 'bin', 'prettier.cjs');
+    await stage('format check (fix: npm run format)', () =>
+      run(ctx, prettier, ['--check', '.', '--log-level=warn'], env),
     );
-    const checks =
-      (await nx(ctx, ['run-many', '-t', 'lint', 'typecheck', 'test', ...common], env)) || formatted;
-    const integration = await nx(ctx, ['run-many', '-t', 'int-test', '--parallel=1', ...common], env);
-    const endToEnd = await nx(ctx, ['run-many', '-t', 'e2e-test', '--parallel=1', ...common], env);
-    code = checks === 0 && integration === 0 && endToEnd === 0 ? 0 : 1;
+    await stage('lint, type checks and unit tests', () =>
+      nx(ctx, ['run-many', '-t', 'lint', 'typecheck', 'test', ...common], env),
+    );
+    await stage('integration tests', () =>
+      nx(ctx, ['run-many', '-t', 'int-test', '--parallel=1', ...common], env),
+    );
+    await stage('end-to-end tests', () =>
+      nx(ctx, ['run-many', '-t', 'e2e-test', '--parallel=1', ...common], env),
+    );
   } finally {
     if (started.length > 0 && ctx.env['SAGA_LAB_KEEP_STACK'] !== '1') {
       await stopAll(ctx, [...started].reverse());
     }
   }
   const totals = sumResults(resultsDir);
-  if (totals.failed > 0) code = 1;
+  for (const name of failedStages) ctx.reporter.info(`✗ ${name}: failed (see above)`);
   if (totals.passed === 0) {
     ctx.reporter.info('No test ran: that counts as a failure.');
-    code = 1;
+    failedStages.push('no test ran');
   }
-  process.stdout.write(
-    `\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`,
-  );
+  // A failed check that is not a test (format, lint, types) still counts, so the closing line never
+  // reads "0 failed" on a failing run.
+  const failed = totals.failed > 0 ? totals.failed : failedStages.length;
+  process.stdout.write(`\ntests: ${totals.passed} passed, ${failed} failed, ${totals.skipped} skipped\n`);
+  const code = failed > 0 || failedStages.length > 0 ? 1 : 0;
   return code;
 }
