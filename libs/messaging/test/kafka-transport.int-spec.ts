@@ -50,6 +50,7 @@ describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (rea
     await producer.connect();
     app = await NestFactory.createMicroservice(StockModule, {
       strategy: new KafkaTransport({
+        fromBeginning: false,
         kafka,
         producer,
         groupId,
@@ -59,7 +60,30 @@ describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (rea
     });
     app.useGlobalFilters(new RethrowToTransport());
     await app.listen();
-  });
+    // The group starts at the end of the shared topic: probe until a fresh command comes through, so the
+    // test's own messages are published after the consumer's position is fixed.
+    await waitUntil(
+      async () => {
+        const probe = randomUUID();
+        await publish(
+          createEnvelope(
+            ReserveStock,
+            { orderId: probe, lines: [{ productId: 'tea', quantity: 1 }] },
+            { correlationId },
+          ),
+          probe,
+        );
+        return waitUntil(() => seen.some((s) => s.orderId === probe), {
+          timeoutMs: 2_000,
+          intervalMs: 50,
+        }).then(
+          () => true,
+          () => false,
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 0, what: 'the consumer to receive a probe' },
+    );
+  }, 60_000);
 
   afterAll(async () => {
     await app?.close();
@@ -91,7 +115,7 @@ describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (rea
         orderId,
       );
     }
-    await waitUntil(() => seen.some((s) => s.orderId === second), {
+    await waitUntil(() => seen.some((s) => s.orderId === first) && seen.some((s) => s.orderId === second), {
       timeoutMs: 30_000,
       what: 'both commands to be handled',
     });

@@ -25,6 +25,11 @@ export interface ConsumerOptions {
   readonly retry?: RetryPolicy;
   /** Partitions processed at once (back-pressure); messages of one partition are always handled in order. */
   readonly concurrency?: number;
+  /**
+   * Where a new group starts: at the beginning (default: a service must not miss commands sent before
+   * its first start) or at the end (tests on shared topics).
+   */
+  readonly fromBeginning?: boolean;
   readonly onFailure?: (event: {
     readonly delivery: Delivery;
     readonly error: unknown;

@@ -19,6 +19,7 @@ export interface KafkaTransportOptions {
   readonly groupId: string;
   readonly retry?: RetryPolicy;
   readonly concurrency?: number;
+  readonly fromBeginning?: boolean;
   readonly onFailure?: ConstructorParameters<typeof MessageConsumer>[2]['onFailure'];
 }
 
@@ -52,6 +53,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
         topics: [...topics],
         ...(this.options.retry ? { retry: this.options.retry } : {}),
         ...(this.options.concurrency ? { concurrency: this.options.concurrency } : {}),
+        ...(this.options.fromBeginning === undefined ? {} : { fromBeginning: this.options.fromBeginning }),
         ...(this.options.onFailure ? { onFailure: this.options.onFailure } : {}),
         handler: (message, delivery) => this.dispatch(message, delivery),
       });
