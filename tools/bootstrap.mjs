@@ -65,6 +65,8 @@ const env = {
   // Every topic is created by the project and keyed by aggregate id with kafkajs' default (murmur2)
   // partitioner; its one-time notice about the v1 partitioner does not apply.
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
+  // tsx resolves the @saga-lab/* aliases from the workspace's base tsconfig (there is no root tsconfig.json).
+  TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.base.json'),
 };
 
 const entry =

@@ -32,11 +32,14 @@ describe('inventory service (real PostgreSQL, Kafka, Consul)', () => {
   const stock = async (): Promise<{ available: number; reserved: number }> =>
     (await db.query('SELECT available, reserved FROM products WHERE product_id = $1', [productId]))
       .rows[0] as { available: number; reserved: number };
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   const publish = (envelope: { payload: { orderId: string } }): Promise<unknown> =>
     producer.send({
       topic: TOPICS.inventoryCommands,
       acks: -1,
-      messages: [{ key: envelope.payload.orderId, value: JSON.stringify(envelope) }],
+      messages: [
+        { key: envelope.payload.orderId, value: JSON.stringify(envelope), headers: { traceparent } },
+      ],
     });
   const repliesFor = (orderId: string) => replies.filter((r) => r.envelope.payload.orderId === orderId);
 
@@ -121,6 +124,14 @@ describe('inventory service (real PostgreSQL, Kafka, Consul)', () => {
     expect(answers[0]?.headers[HEADERS.correlationId]).toBe(correlationId);
     await expect(stock()).resolves.toEqual({ available: 7, reserved: 3 });
     expect(events.find((e) => e.payload.productId === productId)?.payload.available).toBe(7);
+    // The reply continues the command's trace: same trace id, a span of its own.
+    expect(answers[0]?.headers[HEADERS.traceparent]).toMatch(
+      /^00-4bf92f3577b34da6a3ce929d0e0e4736-(?!00f067aa0ba902b7)[0-9a-f]{16}-01$/,
+    );
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(
+      Number(/saga_lab_outbox_publish_lag_seconds_count\{service="inventory"\} (\d+)/.exec(metrics)?.[1]),
+    ).toBeGreaterThan(0);
 
     await publish(
       createEnvelope(ReleaseStock, { orderId, reason: 'test' }, { correlationId, sagaId: orderId }),

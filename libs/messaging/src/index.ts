@@ -26,3 +26,4 @@ export {
   RethrowToTransport,
   type KafkaTransportOptions,
 } from './nest/kafka-transport';
+export { childTraceparent, currentTraceparent, newTraceparent, withTraceContext } from './trace-context';

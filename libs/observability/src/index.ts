@@ -1,2 +1,3 @@
 export { DomainError, HttpErrorFilter, toBody, type ErrorBody } from './errors';
 export { HEALTH_CHECKS, HealthController, Readiness, type HealthChecks } from './health';
+export { MetricsController, ServiceMetrics } from './metrics';

@@ -21,7 +21,14 @@ import {
   messagingEntities,
   messagingMigrations,
 } from '@saga-lab/messaging';
-import { HEALTH_CHECKS, HealthController, HttpErrorFilter, Readiness } from '@saga-lab/observability';
+import {
+  HEALTH_CHECKS,
+  HealthController,
+  HttpErrorFilter,
+  MetricsController,
+  Readiness,
+  ServiceMetrics,
+} from '@saga-lab/observability';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { DataSource, type MigrationInterface } from 'typeorm';
 
@@ -61,13 +68,20 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-function appModule(spec: ServiceSpec, deps: ServiceDeps, admin: Admin, readiness: Readiness): DynamicModule {
+function appModule(
+  spec: ServiceSpec,
+  deps: ServiceDeps,
+  admin: Admin,
+  readiness: Readiness,
+  metrics: ServiceMetrics,
+): DynamicModule {
   @Module({})
   class ServiceModule {}
   return {
     module: ServiceModule,
-    controllers: [...spec.controllers, HealthController],
+    controllers: [...spec.controllers, HealthController, MetricsController],
     providers: [
+      { provide: ServiceMetrics, useValue: metrics },
       { provide: DataSource, useValue: deps.dataSource },
       { provide: Readiness, useValue: readiness },
       {
@@ -112,14 +126,16 @@ export async function bootService(
 
   // Failure-lab knobs (environment): publish every outbox message twice; or leave the relay off, so
   // committed messages wait in the outbox (as after a crash between commit and publish).
+  const metrics = new ServiceMetrics(spec.name);
   const relay = new OutboxRelay(dataSource, producer, {
     onError: (error) => logger.error(`outbox relay: ${String(error)}`),
+    onPublished: (lagsMs) => lagsMs.forEach((ms) => metrics.outboxPublishLag.observe(ms / 1000)),
     duplicateDelivery: process.env['SAGA_LAB_DUPLICATE_DELIVERY'] === 'true',
   });
   const relayOn = process.env['SAGA_LAB_OUTBOX_RELAY'] !== 'off';
   const readiness = new Readiness();
   const app = await NestFactory.create(
-    appModule(spec, deps, admin, readiness),
+    appModule(spec, deps, admin, readiness, metrics),
     new FastifyAdapter({ bodyLimit: 64 * 1024 }),
     { logger },
   );
@@ -133,10 +149,12 @@ export async function bootService(
     producer,
     groupId: spec.consumerGroup,
     concurrency: spec.consumerConcurrency,
-    onFailure: ({ delivery, error, routedTo }) =>
+    onFailure: ({ delivery, error, routedTo }) => {
+      metrics.messagesFailed.inc({ topic: delivery.originalTopic, routed_to: routedTo });
       logger.warn(
         `${delivery.topic}@${delivery.partition}:${delivery.offset} → ${routedTo}: ${String(error)}`,
-      ),
+      );
+    },
   });
   const microservice = app.connectMicroservice({ strategy: transport }, { inheritAppConfig: false });
   microservice.useGlobalFilters(new RethrowToTransport());

@@ -12,6 +12,7 @@ import {
   Res,
 } from '@nestjs/common';
 import { customerId as customerIdSchema, orderLines, type Money } from '@saga-lab/contracts';
+import { withTraceContext } from '@saga-lab/messaging';
 import { DomainError } from '@saga-lab/observability';
 import type { SagaStore } from '@saga-lab/saga';
 import type { FastifyReply } from 'fastify';
@@ -52,6 +53,7 @@ export class OrdersController {
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
+    @Headers('traceparent') traceparent: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Order> {
     const parsed = placeOrderBody.safeParse(body);
@@ -64,13 +66,16 @@ export class OrdersController {
       );
     }
     const priced = await this.price(parsed.data.lines);
-    const { order } = await this.dataSource.transaction((manager) =>
-      placeOrder(manager, this.saga, {
-        customerId: parsed.data.customerId,
-        lines: priced,
-        correlationId: correlationId ?? randomUUID(),
-        ...(idempotencyKey ? { idempotencyKey } : {}),
-      }),
+    // The saga's messages continue the caller's trace (or start one): see libs/messaging trace-context.
+    const { order } = await withTraceContext(traceparent, () =>
+      this.dataSource.transaction((manager) =>
+        placeOrder(manager, this.saga, {
+          customerId: parsed.data.customerId,
+          lines: priced,
+          correlationId: correlationId ?? randomUUID(),
+          ...(idempotencyKey ? { idempotencyKey } : {}),
+        }),
+      ),
     );
     void reply.header('location', `/orders/${order.orderId}`);
     return order;

@@ -28,9 +28,11 @@ function toDeadLetter(
   const headers = headersOf(message.headers);
   const value = message.value?.toString() ?? '';
   let messageId: string | null = null;
+  let bodyType: string | null = null;
   try {
-    const parsed = JSON.parse(value) as { messageId?: unknown };
+    const parsed = JSON.parse(value) as { messageId?: unknown; type?: unknown };
     messageId = typeof parsed.messageId === 'string' ? parsed.messageId : null;
+    bodyType = typeof parsed.type === 'string' ? parsed.type : null;
   } catch {
     // an unparseable message has no id; it is still listed and replayable
   }
@@ -41,7 +43,7 @@ function toDeadLetter(
     originalTopic: headers[HEADERS.originalTopic] ?? '',
     reason: headers[HEADERS.failureReason] ?? '',
     attempts: Number(headers[HEADERS.attempt] ?? '1'),
-    type: headers[HEADERS.messageType] ?? null,
+    type: headers[HEADERS.messageType] ?? bodyType,
     messageId,
     value,
     headers,

@@ -1,10 +1,11 @@
 import { Catch, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { ContractViolation, messageDefinition, parseEnvelope } from '@saga-lab/contracts';
+import { ContractViolation, HEADERS, messageDefinition, parseEnvelope } from '@saga-lab/contracts';
 import type { Kafka, Producer } from 'kafkajs';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import { MessageConsumer, type Delivery } from '../consumer/consumer';
 import type { RetryPolicy } from '../consumer/retry-policy';
+import { withTraceContext } from '../trace-context';
 
 /** The context a handler can ask for with `@Ctx()`: where the message came from and which attempt this is. */
 export class KafkaDeliveryContext extends BaseRpcContext<[Delivery]> {
@@ -72,8 +73,11 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     // Topics carry several types (a service's replies, say); a type nobody here handles is not ours.
     if (!handler) return;
     const envelope = parseEnvelope(definition, message);
-    const result = await handler(envelope, new KafkaDeliveryContext([delivery]));
-    await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    // The handler runs in the message's trace: whatever it stages in the outbox continues that trace.
+    await withTraceContext(delivery.headers[HEADERS.traceparent], async () => {
+      const result = await handler(envelope, new KafkaDeliveryContext([delivery]));
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    });
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   type MessageDefinition,
 } from '@saga-lab/contracts';
 import type { EntityManager } from 'typeorm';
+import { childTraceparent, currentTraceparent } from '../trace-context';
 
 export interface OutboxWrite {
   /** Extra Kafka headers, e.g. the W3C `traceparent` of the current span. */
@@ -27,7 +28,9 @@ export async function enqueue<T extends string, P>(
     throw new Error(`outbox: ${definition.type} must be enqueued inside a transaction with the state change`);
   }
   const envelope = createEnvelope(definition, payload, meta);
+  const inherited = currentTraceparent();
   const headers = {
+    ...(inherited ? { [HEADERS.traceparent]: childTraceparent(inherited) } : {}),
     ...options.headers,
     [HEADERS.messageType]: definition.type,
     [HEADERS.correlationId]: envelope.correlationId,
