@@ -1,11 +1,9 @@
-import { parseConfig } from '@saga-lab/runtime';
+import { kafkaBrokers, parseConfig, postgresUrl } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 export const configSchema = z.object({
-  ORDER_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  KAFKA_BROKERS: z
-    .string()
-    .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list'),
+  ORDER_DATABASE_URL: postgresUrl,
+  KAFKA_BROKERS: kafkaBrokers,
   /** Where the catalog's prices come from (the inventory service's internal API). */
   INVENTORY_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3002'),
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),

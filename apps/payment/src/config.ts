@@ -1,13 +1,11 @@
-import { parseConfig } from '@saga-lab/runtime';
+import { kafkaBrokers, parseConfig, postgresUrl } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 const rate = z.coerce.number().min(0).max(1);
 
 export const configSchema = z.object({
-  PAYMENT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
-  KAFKA_BROKERS: z
-    .string()
-    .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list'),
+  PAYMENT_DATABASE_URL: postgresUrl,
+  KAFKA_BROKERS: kafkaBrokers,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   PAYMENT_HOST: z.string().default('127.0.0.1'),
   PAYMENT_PORT: z.coerce.number().int().min(0).max(65_535).default(3003),

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * Validates a service's configuration at boot. A wrong value stops the service with one line naming each
@@ -16,3 +16,9 @@ export function parseConfig<S extends z.ZodType>(
   }
   return parsed.data;
 }
+
+/** Fields every service validates the same way. */
+export const kafkaBrokers = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list');
+export const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });

@@ -1,2 +1,2 @@
 export { bootService, runMain, type RunningService, type ServiceDeps, type ServiceSpec } from './boot';
-export { parseConfig } from './config';
+export { kafkaBrokers, parseConfig, postgresUrl } from './config';

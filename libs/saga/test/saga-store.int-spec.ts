@@ -1,56 +1,12 @@
 import 'reflect-metadata';
-import {
-  ReleaseStock,
-  ReserveStock,
-  StockReleased,
-  StockReserved,
-  createEnvelope,
-} from '@saga-lab/contracts';
+import { StockReleased, StockReserved, createEnvelope } from '@saga-lab/contracts';
 import { requireEnv, testSchema } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import {
-  ManualClock,
-  SagaConflict,
-  SagaInstances1732400000000,
-  SagaStore,
-  command,
-  defineSaga,
-  failure,
-  onReply,
-  success,
-  type CommandSink,
-} from '../src';
+import { ManualClock, SagaConflict, SagaInstances1732400000000, SagaStore, type CommandSink } from '../src';
+import { RESERVE_TIMEOUT_MS, lines, reserveOnlySaga } from './reserve-only.saga';
 
-interface Data {
-  orderId: string;
-  reservationId?: string;
-}
-const lines = [{ productId: 'tea', quantity: 1 }];
-const definition = defineSaga<Data>({
-  name: 'reserve-only',
-  completedState: 'DONE',
-  rejectedState: 'REJECTED',
-  compensatedState: 'UNDONE',
-  compensationRetry: { baseMs: 100, maxMs: 1_000 },
-  steps: [
-    {
-      name: 'reserve',
-      state: 'RESERVING',
-      timeoutMs: 5_000,
-      invoke: (d) => command(ReserveStock, { orderId: d.orderId, lines }),
-      replies: [
-        onReply(StockReserved, (d: Data, r) => success({ ...d, reservationId: r.reservationId })),
-        onReply(ReleaseStock, () => failure('n/a')),
-      ],
-      compensation: {
-        state: 'RELEASING',
-        invoke: (d) => command(ReleaseStock, { orderId: d.orderId, reason: 'timeout' }),
-        reply: StockReleased as never,
-      },
-    },
-  ],
-});
+const definition = reserveOnlySaga;
 
 describe('SagaStore (real PostgreSQL)', () => {
   const url = requireEnv('ORDER_DATABASE_URL');
@@ -166,7 +122,7 @@ describe('SagaStore (real PostgreSQL)', () => {
     await dataSource.transaction((m) => store.start(m, sagaId, { orderId: sagaId }, 'corr-5'));
     await expect(store.reapOverdue(dataSource)).resolves.toBe(0); // not due yet
 
-    clock.advance(5_001);
+    clock.advance(RESERVE_TIMEOUT_MS + 1);
     await store.reapOverdue(dataSource);
     await expect(store.find(dataSource.manager, sagaId)).resolves.toMatchObject({
       instance: { state: 'RELEASING', compensationAttempt: 1 },

@@ -161,7 +161,7 @@ export class SagaStore<D> {
     causationId: string | null,
   ): Promise<void> {
     if (transition.instance === stored.instance && transition.commands.length === 0) return; // nothing changed
-    const updated = (await manager.query(
+    const [, affected] = (await manager.query(
       `UPDATE saga_instances
           SET phase = $3, state = $4, step = $5, data = $6, deadline = $7, compensation_attempt = $8,
               failure_reason = $9, history = $10, version = version + 1, updated_at = now()
@@ -170,11 +170,8 @@ export class SagaStore<D> {
       this.columns(transition.instance, [stored.instance.sagaId, this.definition.name]).concat([
         stored.version,
       ]),
-    )) as [unknown[], number] | unknown[];
-    const count = Array.isArray(updated[0])
-      ? (updated[0] as unknown[]).length
-      : (updated as unknown[]).length;
-    if (count === 0) throw new SagaConflict(stored.instance.sagaId);
+    )) as [unknown[], number]; // TypeORM answers an UPDATE with [rows, affected]
+    if (affected === 0) throw new SagaConflict(stored.instance.sagaId);
     await this.emit(manager, transition, stored.correlationId, causationId);
     await this.onTransition(manager, transition.instance, stored.correlationId);
   }
