@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'down': {
       const stopped = await stopAll(ctx, selectComponents(rest).reverse());
-      if (stopped.length === 0) ctx.reporter.info('Nothing was running.');
+      if (stopped.length === 0) ctx.reporter.info('Nothing was stopped.');
       return 0;
     }
     case 'status': {

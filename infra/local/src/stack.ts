@@ -151,7 +151,16 @@ export async function stopAll(
   const stopped: ComponentName[] = [];
   for (const name of names) {
     const c = createComponent(ctx, name);
-    if (c.kind !== 'server' || !ctx.config[name].managed || !existsSync(pidFile(ctx, name))) continue;
+    if (c.kind !== 'server' || !existsSync(pidFile(ctx, name))) continue;
+    if (!ctx.config[name].managed) {
+      // Typically after `eval "$(npm run -s stack -- env)"`: the address now looks external.
+      if (!quiet) {
+        ctx.reporter.info(
+          `· ${name}: left running — ${ctx.config[name].envVar} is set, so it counts as external; unset it to stop the one the stack started.`,
+        );
+      }
+      continue;
+    }
     const stop = (): Promise<boolean> => stopDaemon(pidFile(ctx, name), c.stopSignal ?? 'SIGTERM', 30_000);
     if (quiet) await stop();
     else await ctx.reporter.step(`stopping ${name}`, stop);
