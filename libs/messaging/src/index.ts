@@ -4,7 +4,7 @@ import { OutboxMessage } from './outbox/outbox.entity';
 
 export { InboxRecord, MessagingTables1732300000000, OutboxMessage };
 export { processOnce } from './inbox/inbox';
-export { enqueue, type OutboxWrite } from './outbox/outbox';
+export { enqueue, metaCausedBy, type OutboxWrite } from './outbox/outbox';
 export { OutboxRelay, type RelayOptions } from './outbox/relay';
 export { ensureGroupTopics, ensureTopics } from './topics';
 export {

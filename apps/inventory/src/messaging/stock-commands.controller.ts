@@ -7,10 +7,12 @@ import {
   StockReleased,
   StockReservationFailed,
   StockReserved,
+  type EnvelopeMeta,
   type EnvelopeOf,
 } from '@saga-lab/contracts';
-import { enqueue, processOnce } from '@saga-lab/messaging';
+import { enqueue, metaCausedBy, processOnce } from '@saga-lab/messaging';
 import { DataSource, type EntityManager } from 'typeorm';
+import { findProducts } from '../domain/products';
 import { releaseStock, reserveStock } from '../domain/reservations';
 
 export const CONSUMER_GROUP = 'inventory-service';
@@ -32,11 +34,7 @@ export class StockCommandsController {
       processOnce(manager, CONSUMER_GROUP, command.messageId, async () => {
         const { orderId, lines } = command.payload;
         const result = await reserveStock(manager, orderId, lines);
-        const meta = {
-          correlationId: command.correlationId,
-          causationId: command.messageId,
-          ...(command.sagaId ? { sagaId: command.sagaId } : {}),
-        };
+        const meta = metaCausedBy(command);
         if (result.ok) {
           await enqueue(
             manager,
@@ -67,11 +65,7 @@ export class StockCommandsController {
       processOnce(manager, CONSUMER_GROUP, command.messageId, async () => {
         const { orderId } = command.payload;
         const { released } = await releaseStock(manager, orderId);
-        const meta = {
-          correlationId: command.correlationId,
-          causationId: command.messageId,
-          ...(command.sagaId ? { sagaId: command.sagaId } : {}),
-        };
+        const meta = metaCausedBy(command);
         await enqueue(manager, StockReleased, { orderId, released }, meta);
         if (released) {
           const rows = (await manager.query(`SELECT lines FROM reservations WHERE order_id = $1`, [
@@ -88,35 +82,9 @@ export class StockCommandsController {
   }
 
   /** ProductUpdated for each product whose availability changed (drives cache invalidation at the edge). */
-  private async announce(
-    manager: EntityManager,
-    productIds: string[],
-    meta: { correlationId: string; causationId: string },
-  ): Promise<void> {
-    const rows = (await manager.query(
-      `SELECT product_id, name, price_minor, currency, available, version FROM products WHERE product_id = ANY($1) ORDER BY product_id`,
-      [productIds],
-    )) as {
-      product_id: string;
-      name: string;
-      price_minor: string;
-      currency: string;
-      available: number;
-      version: number;
-    }[];
-    for (const row of rows) {
-      await enqueue(
-        manager,
-        ProductUpdated,
-        {
-          productId: row.product_id,
-          name: row.name,
-          price: { amountMinor: Number(row.price_minor), currency: row.currency },
-          available: row.available,
-          version: row.version,
-        },
-        meta,
-      );
+  private async announce(manager: EntityManager, productIds: string[], meta: EnvelopeMeta): Promise<void> {
+    for (const product of await findProducts(manager, productIds)) {
+      await enqueue(manager, ProductUpdated, product, meta);
     }
   }
 }

@@ -11,19 +11,13 @@ import {
   type EnvelopeOf,
   type Money,
 } from '@saga-lab/contracts';
-import { enqueue, processOnce } from '@saga-lab/messaging';
+import { enqueue, metaCausedBy, processOnce } from '@saga-lab/messaging';
 import { DataSource, type EntityManager } from 'typeorm';
 import { authorizePayment, capturePayment, voidPayment } from '../domain/payments';
 import type { PaymentProvider } from '../provider/payment-provider';
 
 export const CONSUMER_GROUP = 'payment-service';
 export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');
-
-const replyMeta = (command: EnvelopeOf<unknown>) => ({
-  correlationId: command.correlationId,
-  causationId: command.messageId,
-  ...(command.sagaId ? { sagaId: command.sagaId } : {}),
-});
 
 /**
  * Saga participant. Each command runs in one transaction with its inbox record and its reply (outbox).
@@ -58,9 +52,9 @@ export class PaymentCommandsController {
           manager,
           PaymentAuthorized,
           { orderId, paymentId: result.paymentId, amount: result.amount },
-          replyMeta(command),
+          metaCausedBy(command),
         );
-      else await enqueue(manager, PaymentDeclined, { orderId, reason: result.reason }, replyMeta(command));
+      else await enqueue(manager, PaymentDeclined, { orderId, reason: result.reason }, metaCausedBy(command));
     });
   }
 
@@ -72,7 +66,7 @@ export class PaymentCommandsController {
         manager,
         PaymentCaptured,
         { orderId: command.payload.orderId, paymentId: result.paymentId, amount: result.amount },
-        replyMeta(command),
+        metaCausedBy(command),
       );
     });
   }
@@ -81,7 +75,12 @@ export class PaymentCommandsController {
   async void(@Payload() command: EnvelopeOf<{ orderId: string; reason: string }>): Promise<void> {
     await this.handle(command, async (manager) => {
       const { voided } = await voidPayment(manager, this.provider, command.payload.orderId);
-      await enqueue(manager, PaymentVoided, { orderId: command.payload.orderId, voided }, replyMeta(command));
+      await enqueue(
+        manager,
+        PaymentVoided,
+        { orderId: command.payload.orderId, voided },
+        metaCausedBy(command),
+      );
     });
   }
 }

@@ -48,3 +48,15 @@ export async function enqueue<T extends string, P>(
   );
   return envelope;
 }
+
+/**
+ * Meta for a message sent because of `cause` (a reply to a command, say): same correlation and saga,
+ * and the cause's id as its causation id.
+ */
+export function metaCausedBy(cause: EnvelopeOf<unknown>): EnvelopeMeta {
+  return {
+    correlationId: cause.correlationId,
+    causationId: cause.messageId,
+    ...(cause.sagaId ? { sagaId: cause.sagaId } : {}),
+  };
+}
