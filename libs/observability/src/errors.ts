@@ -8,6 +8,8 @@ export class DomainError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Response headers the error implies (Retry-After on a 429 or 503, RateLimit-* …). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -52,7 +54,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<Reply>();
     const correlationId = request.headers['x-correlation-id'] ?? randomUUID();
     const { status, body } = toBody(exception, correlationId);
-    if (status >= 500) this.log(`unhandled error (correlationId ${correlationId})`, exception);
+    if (status >= 500 && !(exception instanceof DomainError))
+      this.log(`unhandled error (correlationId ${correlationId})`, exception);
+    if (exception instanceof DomainError)
+      for (const [name, value] of Object.entries(exception.headers ?? {})) reply.header(name, value);
     reply.status(status).header('content-type', 'application/json').send(body);
   }
 }

@@ -206,7 +206,7 @@ export async function bootService(
 }
 
 /** The process entry point: boot, then drain on SIGTERM/SIGINT and exit. */
-export function runMain(name: string, boot: () => Promise<RunningService>): void {
+export function runMain(name: string, boot: () => Promise<Pick<RunningService, 'close'>>): void {
   boot().then(
     (service) => {
       let stopping = false;
