@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { bootService, type RunningService } from '@saga-lab/runtime';
 import { CatalogController } from './api/catalog.controller';
+import { ReservationsController } from './api/reservations.controller';
 import type { InventoryConfig } from './config';
 import { Inventory1732500000000 } from './infra/migrations/1732500000000-inventory';
 import { seedCatalog } from './infra/seed';
@@ -24,7 +25,7 @@ export function startInventoryService(
       consumerGroup: CONSUMER_GROUP,
       consumerConcurrency: config.INVENTORY_CONSUMER_CONCURRENCY,
       ...(config.CONSUL_HTTP_ADDR ? { consulAddress: config.CONSUL_HTTP_ADDR } : {}),
-      controllers: [CatalogController, StockCommandsController],
+      controllers: [CatalogController, ReservationsController, StockCommandsController],
       prepare: async ({ dataSource }) => {
         if (config.INVENTORY_SEED === 'true') await seedCatalog(dataSource);
       },

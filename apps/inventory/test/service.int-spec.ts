@@ -91,6 +91,11 @@ describe('inventory service (real PostgreSQL, Kafka, Consul)', () => {
       price: { amountMinor: 1000, currency: 'EUR' },
     });
     expect((await fetch(`${service.url}/products/no-such-product`)).status).toBe(404);
+    const page = (await (await fetch(`${service.url}/products?limit=1`)).json()) as {
+      items: unknown[];
+      nextCursor: string | null;
+    };
+    expect(page).toEqual({ items: [expect.any(Object)], nextCursor: expect.any(String) });
   });
 
   it('answers ReserveStock once per message and consistently per order, with its causality', async () => {
@@ -123,6 +128,12 @@ describe('inventory service (real PostgreSQL, Kafka, Consul)', () => {
     expect(answers[0]?.envelope.sagaId).toBe(orderId);
     expect(answers[0]?.headers[HEADERS.correlationId]).toBe(correlationId);
     await expect(stock()).resolves.toEqual({ available: 7, reserved: 3 });
+    const reservation = await fetch(`${service.url}/reservations/${orderId}`);
+    await expect(reservation.json()).resolves.toMatchObject({
+      orderId,
+      status: 'RESERVED',
+      reservationId: answers[0]?.envelope.payload.reservationId,
+    });
     expect(events.find((e) => e.payload.productId === productId)?.payload.available).toBe(7);
     // The reply continues the command's trace: same trace id, a span of its own.
     expect(answers[0]?.headers[HEADERS.traceparent]).toMatch(

@@ -7,6 +7,7 @@ import { INVENTORY_URL, OrdersController } from './api/orders.controller';
 import type { OrderConfig } from './config';
 import { settleOrder } from './domain/orders';
 import { Orders1732600000000 } from './infra/migrations/1732600000000-orders';
+import { OrdersPageIndexes1732700000000 } from './infra/migrations/1732700000000-orders-page-indexes';
 import { CONSUMER_GROUP, PLACE_ORDER_SAGA, SagaRepliesController } from './messaging/saga-replies.controller';
 import { placeOrderSaga, type PlaceOrderData } from './saga/place-order.saga';
 
@@ -35,7 +36,7 @@ export function startOrderService(config: OrderConfig, logger?: LoggerService): 
       port: config.ORDER_PORT,
       databaseUrl: config.ORDER_DATABASE_URL,
       dbPoolSize: config.ORDER_DB_POOL,
-      migrations: [SagaInstances1732400000000, Orders1732600000000],
+      migrations: [SagaInstances1732400000000, Orders1732600000000, OrdersPageIndexes1732700000000],
       kafkaBrokers: config.KAFKA_BROKERS.split(','),
       consumerGroup: CONSUMER_GROUP,
       consumerConcurrency: config.ORDER_CONSUMER_CONCURRENCY,

@@ -144,6 +144,16 @@ describe('place-order saga, end to end', () => {
       { kind: 'AUTHORIZE', outcome: 'APPROVED' },
       { kind: 'CAPTURE', outcome: 'APPROVED' },
     ]);
+    // The participants' internal reads (what the gateway shows of an order) tell the same story.
+    const read = async (url: string): Promise<unknown> => (await fetch(url)).json();
+    await expect(read(`${inventory.url}/reservations/${orderId}`)).resolves.toMatchObject({
+      status: 'RESERVED',
+      lines: [{ productId: beans, quantity: 2 }],
+    });
+    await expect(read(`${payment.url}/payments/${orderId}`)).resolves.toMatchObject({
+      status: 'CAPTURED',
+      amount: { amountMinor: 2_500, currency: 'EUR' },
+    });
   });
 
   it('out of stock → REJECTED, and no payment is attempted', async () => {

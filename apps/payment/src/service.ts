@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { bootService, type RunningService } from '@saga-lab/runtime';
 import { DataSource } from 'typeorm';
+import { PaymentsController } from './api/payments.controller';
 import { ProviderFaultsController } from './api/provider-faults.controller';
 import type { PaymentConfig } from './config';
 import { Payment1732600000000 } from './infra/migrations/1732600000000-payment';
@@ -48,7 +49,7 @@ export async function startPaymentService(
         consumerGroup: CONSUMER_GROUP,
         consumerConcurrency: config.PAYMENT_CONSUMER_CONCURRENCY,
         ...(config.CONSUL_HTTP_ADDR ? { consulAddress: config.CONSUL_HTTP_ADDR } : {}),
-        controllers: [PaymentCommandsController, ProviderFaultsController],
+        controllers: [PaymentsController, PaymentCommandsController, ProviderFaultsController],
         providers: () => [{ provide: PAYMENT_PROVIDER, useValue: provider }],
       },
       logger,

@@ -4,3 +4,5 @@ export { waitUntil, type WaitOptions } from './wait';
 export { testKafka } from './kafka';
 export { startServiceProcess, type ServiceProcess } from './processes';
 export { testSchema, type TestSchema } from './schema';
+export { serveControllers } from './http-app';
+export { runSchemathesis, type SchemathesisOutcome, type SchemathesisRun } from './schemathesis';

@@ -1,22 +1,86 @@
-import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Param, Patch, Query } from '@nestjs/common';
+import { money, productId as productIdSchema } from '@saga-lab/contracts';
+import { withTraceContext } from '@saga-lab/messaging';
+import { DomainError, decodeCursor, encodeCursor, pageQuery, type Page } from '@saga-lab/observability';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { findProducts, type Product } from '../domain/products';
+import { z } from 'zod';
+import { findProducts, productPage, updateProduct, type Product } from '../domain/products';
+import { invalid } from './validation';
 
-/** Internal catalog read API (the gateway fronts it). */
+const listQuery = pageQuery.strict();
+const cursorPosition = z.tuple([productIdSchema]);
+
+// Control characters (NUL above all, which PostgreSQL text cannot hold) would turn into a 500 or a broken
+// label downstream; a blank name is no name.
+const productName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^\p{Cc}]*$/u, 'no control characters')
+  .regex(/\S/, 'not blank');
+
+/** The currency is fixed per product: an order's lines must share one, and a price change must not split them. */
+const changeBody = z
+  .object({
+    name: productName.optional(),
+    price: z.object({ amountMinor: money.shape.amountMinor }).strict().optional(),
+  })
+  .strict()
+  .refine((body) => body.name !== undefined || body.price !== undefined, 'give a name or a price');
+
+const correlationHeader = /^[\x21-\x7e]{1,200}$/;
+
+function notFound(productId: string): DomainError {
+  return new DomainError(404, 'PRODUCT_NOT_FOUND', `no product ${productId}`);
+}
+
+/** Internal catalog API (the gateway fronts it). */
 @Controller('products')
 export class CatalogController {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
   @Get()
-  async list(): Promise<{ items: Product[] }> {
-    return { items: await findProducts(this.dataSource) };
+  async list(@Query() query: unknown): Promise<Page<Product>> {
+    const parsed = listQuery.safeParse(query);
+    if (!parsed.success) throw invalid(parsed.error, 'query');
+    const { limit, cursor } = parsed.data;
+    const after = cursor === undefined ? undefined : decodeCursor(cursor, cursorPosition)[0];
+    const { items, hasMore } = await productPage(this.dataSource, { limit, after });
+    const last = items.at(-1);
+    return { items, nextCursor: hasMore && last ? encodeCursor([last.productId]) : null };
   }
 
   @Get(':productId')
   async one(@Param('productId') productId: string): Promise<Product> {
+    if (!productIdSchema.safeParse(productId).success) throw notFound(productId);
     const [product] = await findProducts(this.dataSource, [productId]);
-    if (!product)
-      throw new NotFoundException({ code: 'PRODUCT_NOT_FOUND', message: `no product ${productId}` });
+    if (!product) throw notFound(productId);
+    return product;
+  }
+
+  /** Renames or reprices a product; the ProductUpdated event commits with the change (outbox). */
+  @Patch(':productId')
+  async change(
+    @Param('productId') productId: string,
+    @Body() body: unknown,
+    @Headers('x-correlation-id') correlationId: string | undefined,
+    @Headers('traceparent') traceparent: string | undefined,
+  ): Promise<Product> {
+    if (!productIdSchema.safeParse(productId).success) throw notFound(productId);
+    const parsed = changeBody.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error, 'body');
+    const { name, price } = parsed.data;
+    // The id travels in the event's envelope, whose contract bounds it: an unusable one is replaced, not fatal.
+    const meta = {
+      correlationId: correlationId && correlationHeader.test(correlationId) ? correlationId : randomUUID(),
+    };
+    const product = await withTraceContext(traceparent, () =>
+      this.dataSource.transaction((manager) =>
+        updateProduct(manager, productId, { name, priceMinor: price?.amountMinor }, meta),
+      ),
+    );
+    if (!product) throw notFound(productId);
     return product;
   }
 }

@@ -10,10 +10,46 @@ export type ReserveResult =
       readonly unavailable: readonly { productId: string; requested: number; available: number }[];
     };
 
+export type ReservationStatus = 'RESERVED' | 'REJECTED' | 'RELEASED';
+
 interface ReservationRow {
   reservation_id: string;
-  status: 'RESERVED' | 'REJECTED' | 'RELEASED';
+  status: ReservationStatus;
   lines: OrderLine[];
+}
+
+/**
+ * An order's reservation as it stands. `lines` are what was reserved (RESERVED, and RELEASED after it) or
+ * requested (REJECTED); a RELEASED tombstone, written when the release came first, has none.
+ */
+export interface Reservation {
+  readonly orderId: string;
+  readonly reservationId: string;
+  readonly status: ReservationStatus;
+  readonly lines: readonly OrderLine[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export async function findReservation(
+  manager: EntityManager,
+  orderId: string,
+): Promise<Reservation | undefined> {
+  const rows = (await manager.query(
+    'SELECT order_id, reservation_id, status, lines, created_at, updated_at FROM reservations WHERE order_id = $1',
+    [orderId],
+  )) as (ReservationRow & { order_id: string; created_at: Date; updated_at: Date })[];
+  const row = rows[0];
+  return (
+    row && {
+      orderId: row.order_id,
+      reservationId: row.reservation_id,
+      status: row.status,
+      lines: row.lines,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    }
+  );
 }
 
 async function existing(manager: EntityManager, orderId: string): Promise<ReservationRow | undefined> {

@@ -13,13 +13,20 @@ import {
 } from '@nestjs/common';
 import { customerId as customerIdSchema, orderLines, type Money } from '@saga-lab/contracts';
 import { withTraceContext } from '@saga-lab/messaging';
-import { DomainError } from '@saga-lab/observability';
+import { DomainError, decodeCursor, encodeCursor, pageQuery, type Page } from '@saga-lab/observability';
 import type { SagaStore } from '@saga-lab/saga';
 import type { FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { assertChangeable, findOrder, placeOrder, type Order, type PricedLine } from '../domain/orders';
+import {
+  assertChangeable,
+  findOrder,
+  listOrders,
+  placeOrder,
+  type Order,
+  type PricedLine,
+} from '../domain/orders';
 import { PLACE_ORDER_SAGA } from '../messaging/saga-replies.controller';
 import type { PlaceOrderData } from '../saga/place-order.saga';
 
@@ -28,12 +35,26 @@ export const INVENTORY_URL = Symbol('INVENTORY_URL');
 const placeOrderBody = z.object({ customerId: customerIdSchema, lines: orderLines }).strict();
 const uuid = z.uuid();
 
-function invalid(error: z.ZodError): DomainError {
+const listQuery = pageQuery.extend({ customerId: customerIdSchema.optional() }).strict();
+
+/** A PostgreSQL timestamp to the microsecond, in UTC, as listOrders renders it. */
+const positionTime = z
+  .string()
+  .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
+  // Only a real instant: the database would refuse "02-30" or "24:00" with an error, i.e. a 500.
+  .refine((time) => {
+    const millis = `${time.slice(0, 23)}Z`;
+    const date = new Date(millis);
+    return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString() === millis;
+  });
+const cursorPosition = z.tuple([positionTime, uuid]);
+
+function invalid(error: z.ZodError, part: 'body' | 'query' = 'body'): DomainError {
   return new DomainError(
     400,
     'VALIDATION_FAILED',
-    'the request body is invalid',
-    error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
+    part === 'body' ? 'the request body is invalid' : 'the query parameters are invalid',
+    error.issues.map((i) => ({ path: i.path.join('.') || `(${part})`, message: i.message })),
   );
 }
 
@@ -72,7 +93,9 @@ export class OrdersController {
         placeOrder(manager, this.saga, {
           customerId: parsed.data.customerId,
           lines: priced,
-          correlationId: correlationId ?? randomUUID(),
+          // A caller's correlation id goes into every message of the saga: only a sane one is kept.
+          correlationId:
+            correlationId && /^[\w.:-]{1,100}$/.test(correlationId) ? correlationId : randomUUID(),
           ...(idempotencyKey ? { idempotencyKey } : {}),
         }),
       ),
@@ -98,19 +121,22 @@ export class OrdersController {
     };
   }
 
+  /**
+   * Newest first, one customer's or (without customerId, for admins: the gateway decides who may omit it)
+   * everyone's. An empty customerId is a 400, never "all".
+   */
   @Get()
-  async list(@Query('customerId') customerId: string | undefined): Promise<{ items: Order[] }> {
-    if (!customerId || !customerIdSchema.safeParse(customerId).success) {
-      throw new DomainError(400, 'VALIDATION_FAILED', 'customerId is required');
-    }
-    const rows = (await this.dataSource.query(
-      'SELECT order_id FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 50',
-      [customerId],
-    )) as {
-      order_id: string;
-    }[];
-    const items = await Promise.all(rows.map((r) => findOrder(this.dataSource.manager, r.order_id)));
-    return { items: items.filter((o): o is Order => o !== undefined) };
+  async list(@Query() query: unknown): Promise<Page<Order>> {
+    const parsed = listQuery.safeParse(query);
+    if (!parsed.success) throw invalid(parsed.error, 'query');
+    const { customerId, limit, cursor } = parsed.data;
+    const position = cursor === undefined ? undefined : decodeCursor(cursor, cursorPosition);
+    const { orders, next } = await listOrders(this.dataSource.manager, {
+      customerId,
+      limit,
+      after: position && { createdAt: position[0], orderId: position[1] },
+    });
+    return { items: orders, nextCursor: next ? encodeCursor([next.createdAt, next.orderId]) : null };
   }
 
   /** Changing an order is refused: the semantic lock while PENDING, and finality afterwards. */

@@ -70,6 +70,51 @@ export async function findOrder(manager: EntityManager, orderId: string): Promis
   return rows[0] ? toOrder(rows[0]) : undefined;
 }
 
+/** Where a page of orders ends: the last order's creation time (to the microsecond) and id. */
+export interface OrderPosition {
+  readonly createdAt: string;
+  readonly orderId: string;
+}
+
+/**
+ * A page of orders, newest first, all of them or one customer's. Keyset pagination on (created_at, order_id):
+ * the id breaks ties between orders created in the same microsecond, and a page costs the same at any depth
+ * (an index serves each filter, read backwards: see the OrdersPageIndexes migration).
+ */
+export async function listOrders(
+  manager: EntityManager,
+  query: { readonly customerId?: string; readonly after?: OrderPosition; readonly limit: number },
+): Promise<{ orders: Order[]; next: OrderPosition | undefined }> {
+  const parameters: unknown[] = [query.limit + 1]; // one more row: is there a next page?
+  const conditions: string[] = [];
+  if (query.customerId !== undefined) {
+    parameters.push(query.customerId);
+    conditions.push(`customer_id = $${parameters.length}`);
+  }
+  if (query.after) {
+    parameters.push(query.after.createdAt, query.after.orderId);
+    conditions.push(
+      `(created_at, order_id) < ($${parameters.length - 1}::timestamptz, $${parameters.length}::uuid)`,
+    );
+  }
+  // The position is rendered by PostgreSQL: a JS Date keeps milliseconds, created_at has microseconds, and
+  // a truncated bound would skip the orders created later within the same millisecond.
+  const rows = (await manager.query(
+    `SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
+       FROM orders ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+      ORDER BY created_at DESC, order_id DESC
+      LIMIT $1`,
+    parameters,
+  )) as (OrderRow & { position: string })[];
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return {
+    orders: page.map(toOrder),
+    next:
+      rows.length > query.limit && last ? { createdAt: last.position, orderId: last.order_id } : undefined,
+  };
+}
+
 /**
  * Creates a PENDING order and starts its saga in the same transaction (the saga's first command and the
  * OrderCreated event go through the outbox with it). With an idempotency key, a repeat returns the

@@ -34,7 +34,17 @@ export class PaymentError extends Error {
   }
 }
 
-type PaymentStatus = 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED';
+export type PaymentStatus = 'AUTHORIZED' | 'DECLINED' | 'CAPTURED' | 'VOIDED' | 'REFUNDED';
+
+/** An order's payment as it stands. `amount` is null only on a VOIDED tombstone that never held money. */
+export interface Payment {
+  readonly orderId: string;
+  readonly paymentId: string;
+  readonly status: PaymentStatus;
+  readonly amount: Money | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
 
 interface PaymentRow {
   payment_id: string;
@@ -42,6 +52,27 @@ interface PaymentRow {
   amount_minor: string | null; // bigint arrives as a string
   currency: string | null;
   provider_ref: string | null;
+}
+
+export async function findPayment(manager: EntityManager, orderId: string): Promise<Payment | undefined> {
+  const rows = (await manager.query(
+    `SELECT order_id, payment_id, status, amount_minor, currency, created_at, updated_at FROM payments WHERE order_id = $1`,
+    [orderId],
+  )) as (Omit<PaymentRow, 'provider_ref'> & { order_id: string; created_at: Date; updated_at: Date })[];
+  const row = rows[0];
+  return (
+    row && {
+      orderId: row.order_id,
+      paymentId: row.payment_id,
+      status: row.status,
+      amount:
+        row.amount_minor === null || row.currency === null
+          ? null
+          : { amountMinor: Number(row.amount_minor), currency: row.currency },
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    }
+  );
 }
 
 // Idempotency key: derived from the order and the operation, never from the message or the attempt, so a
