@@ -20,7 +20,13 @@ module.exports = (projectRoot, kind) => ({
         sourceMaps: 'inline',
       },
     ],
+    // ESM-only packages (jose) are compiled to CommonJS for Jest like our own code.
+    '^.+/node_modules/jose/.+\\.js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2023' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: require('./tools/jest/paths.cjs'),
   reporters: ['default', [path.join(__dirname, 'tools/jest/summary-reporter.cjs'), { kind }]],

@@ -79,6 +79,12 @@ async function main(argv: string[]): Promise<number> {
 
 function urls(env: Record<string, string>): string {
   const lines = [
+    ['Public API', env['GATEWAY_URL'] && `${env['GATEWAY_URL']}/v1 (docs: ${env['GATEWAY_URL']}/docs)`],
+    [
+      'Demo users',
+      env['GATEWAY_DEMO_PASSWORD'] &&
+        `alice / ${env['GATEWAY_DEMO_PASSWORD']} (customer), admin / ${env['GATEWAY_ADMIN_PASSWORD']} (admin)`,
+    ],
     ['Order API', env['ORDER_URL'] && `${env['ORDER_URL']}/orders`],
     ['Catalog API', env['INVENTORY_URL'] && `${env['INVENTORY_URL']}/products`],
     ['Payment faults', env['PAYMENT_URL'] && `${env['PAYMENT_URL']}/provider/faults`],
@@ -92,6 +98,7 @@ function urls(env: Record<string, string>): string {
     ['Zipkin UI', env['ZIPKIN_URL'] && `${env['ZIPKIN_URL']}/zipkin/`],
     ['Toxiproxy API', env['TOXIPROXY_URL']],
     ['k6', env['K6_BIN']],
+    ['Schemathesis', env['SCHEMATHESIS_BIN']],
   ].filter((entry): entry is [string, string] => Boolean(entry[1]));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';

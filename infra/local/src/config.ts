@@ -1,9 +1,18 @@
 import { StackError, badEnv } from './errors';
 
-/** Infrastructure, in start order. `k6` is a tool: provisioned, never started. */
-export const INFRA = ['postgres', 'redis', 'consul', 'toxiproxy', 'kafka', 'zipkin', 'k6'] as const;
+/** Infrastructure, in start order. `k6` and `schemathesis` are tools: provisioned, never started. */
+export const INFRA = [
+  'postgres',
+  'redis',
+  'consul',
+  'toxiproxy',
+  'kafka',
+  'zipkin',
+  'k6',
+  'schemathesis',
+] as const;
 /** Saga Lab's own services, started once the infrastructure is healthy. */
-export const SERVICES = ['inventory', 'payment', 'order'] as const;
+export const SERVICES = ['inventory', 'payment', 'order', 'gateway'] as const;
 export const COMPONENTS = [...INFRA, ...SERVICES] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 export type ServiceName = (typeof SERVICES)[number];
@@ -32,9 +41,11 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093] },
   zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
   k6: { envVar: 'K6_BIN', ports: [] },
+  schemathesis: { envVar: 'SCHEMATHESIS_BIN', ports: [] },
   inventory: { envVar: 'INVENTORY_URL', ports: [3002] },
   payment: { envVar: 'PAYMENT_URL', ports: [3003] },
   order: { envVar: 'ORDER_URL', ports: [3001] },
+  gateway: { envVar: 'GATEWAY_URL', ports: [3000] },
 };
 
 export interface ComponentConfig {
@@ -78,8 +89,10 @@ function defaultAddress(name: ComponentName, port: number | undefined): string {
     case 'inventory':
     case 'payment':
     case 'order':
+    case 'gateway':
       return `http://${LOOPBACK}:${port}`;
     case 'k6':
+    case 'schemathesis':
       return '';
   }
 }
@@ -107,6 +120,7 @@ function validate(name: ComponentName, envVar: string, value: string): string {
     case 'inventory':
     case 'payment':
     case 'order':
+    case 'gateway':
       return url(['http:', 'https:']);
     case 'consul': {
       const bare = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
@@ -121,7 +135,8 @@ function validate(name: ComponentName, envVar: string, value: string): string {
       return brokers.join(',');
     }
     case 'k6':
-      if (!value.startsWith('/')) throw badEnv(envVar, value, 'an absolute path to a k6 binary');
+    case 'schemathesis':
+      if (!value.startsWith('/')) throw badEnv(envVar, value, `an absolute path to a ${name} binary`);
       return value;
   }
 }

@@ -13,6 +13,7 @@ describe('pinned versions', () => {
   it('parses, with every version pinned to x.y.z', () => {
     expect(versions.kafka.version).toMatch(/^4\.\d+\.\d+$/);
     expect(versions.consul).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(versions.schemathesis).toMatch(/^4\.\d+\.\d+$/); // the CLI flags the contract tests use are 4.x's
   });
 
   it('builds the Consul that versions.json names', () => {

@@ -11,6 +11,8 @@ export const versionsSchema = z.object({
   consul: semver,
   toxiproxy: semver,
   k6: semver,
+  /** Installed with pip into a virtualenv under the cache (a Python tool, not a Go one). */
+  schemathesis: semver,
   postgresql: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
   redis: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
 });

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { newClusterId, renderTemplate } from './kafka';
 import { findPostgresBin, serviceUrl } from './postgres';
-import { systemUser } from './toolchain';
+import { isInstalled, schemathesisInstall } from './schemathesis';
+import { parsePythonProbe, systemUser } from './toolchain';
 
 describe('kafka', () => {
   it('renders every placeholder of the broker template', () => {
@@ -56,5 +57,31 @@ describe('postgres', () => {
       'root:x:0:0:root:/root:/bin/bash\npostgres:x:101:104:PostgreSQL administrator:/var/lib/postgresql:/bin/bash\n';
     expect(systemUser('postgres', passwd)).toEqual({ uid: 101, gid: 104 });
     expect(systemUser('redis', passwd)).toBeUndefined();
+  });
+});
+
+describe('python tools', () => {
+  it('reads the interpreter probe: version and whether venv is there', () => {
+    expect(parsePythonProbe('3.11 venv-ok\n')).toEqual({ major: 3, minor: 11, venv: true });
+    expect(parsePythonProbe('3.12 no-venv\n')).toEqual({ major: 3, minor: 12, venv: false });
+    expect(parsePythonProbe('Python was not found')).toBeUndefined();
+  });
+
+  it('counts a schemathesis venv as installed only when whole, of this version, with its Python still there', () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'st-'));
+    const install = schemathesisInstall(cache, '4.1.0');
+    expect(install.binary).toBe(path.join(cache, 'schemathesis', '4.1.0', 'venv', 'bin', 'schemathesis'));
+    mkdirSync(path.dirname(install.binary), { recursive: true });
+    writeFileSync(install.binary, '#!/bin/sh\n');
+    chmodSync(install.binary, 0o755);
+    const python = path.join(cache, 'python3');
+    writeFileSync(python, '');
+    symlinkSync(python, path.join(install.venv, 'bin', 'python'));
+    expect(isInstalled(install, '4.1.0')).toBe(false); // no marker: pip may have been interrupted
+    writeFileSync(install.marker, '4.1.0\n');
+    expect(isInstalled(install, '4.1.0')).toBe(true);
+    expect(isInstalled(install, '4.2.0')).toBe(false);
+    rmSync(python); // the interpreter the venv was made from is gone
+    expect(isInstalled(install, '4.1.0')).toBe(false);
   });
 });

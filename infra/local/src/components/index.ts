@@ -5,6 +5,7 @@ import { k6Component } from './k6';
 import { kafkaComponent } from './kafka';
 import { postgresComponent } from './postgres';
 import { redisComponent } from './redis';
+import { schemathesisComponent } from './schemathesis';
 import { serviceComponent } from './service';
 import { toxiproxyComponent } from './toxiproxy';
 import { zipkinComponent } from './zipkin';
@@ -17,9 +18,11 @@ const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
   kafka: kafkaComponent,
   zipkin: zipkinComponent,
   k6: k6Component,
+  schemathesis: schemathesisComponent,
   inventory: (ctx) => serviceComponent(ctx, 'inventory', () => infraEnv(ctx)),
   payment: (ctx) => serviceComponent(ctx, 'payment', () => infraEnv(ctx)),
   order: (ctx) => serviceComponent(ctx, 'order', () => infraEnv(ctx)),
+  gateway: (ctx) => serviceComponent(ctx, 'gateway', () => infraEnv(ctx)),
 };
 
 /** What a service needs to reach the infrastructure: every infrastructure component's client variables. */

@@ -12,6 +12,7 @@ export const INSTALL_HINTS = {
   java: 'a Java 17+ runtime, e.g. `apt-get install openjdk-17-jre-headless`',
   mvn: 'Apache Maven, e.g. `apt-get install maven`',
   go: 'Go 1.25 or newer from go.dev/dl, or `apt-get install golang` where recent enough',
+  python3: 'Python 3.11 or newer with its venv module, e.g. `apt-get install python3 python3-venv`',
 } as const;
 
 export function requireTool(ctx: StackContext, tool: keyof typeof INSTALL_HINTS, neededFor: string): string {
@@ -39,6 +40,55 @@ export async function requireJava(ctx: StackContext, neededFor: string): Promise
     );
   }
   return java;
+}
+
+/** The oldest Python the pip-installed tools (schemathesis 4 requires >=3.11) support. */
+export const MINIMUM_PYTHON: readonly [number, number] = [3, 11];
+
+/** Parses the `major.minor venv-ok|no-venv` line printed by the probe in `requirePython`. */
+export function parsePythonProbe(
+  output: string,
+): { major: number; minor: number; venv: boolean } | undefined {
+  const match = /^(\d+)\.(\d+) (venv-ok|no-venv)$/m.exec(output);
+  if (!match) return undefined;
+  return { major: Number(match[1]), minor: Number(match[2]), venv: match[3] === 'venv-ok' };
+}
+
+/**
+ * A python3 recent enough to create virtualenvs. Debian splits `venv`/`ensurepip` into python3-venv, and
+ * without it `python3 -m venv` fails half-way; it is checked up front so the error names the fix.
+ */
+export async function requirePython(ctx: StackContext, neededFor: string): Promise<string> {
+  const python = requireTool(ctx, 'python3', neededFor);
+  const probe =
+    'import sys\ntry:\n    import venv, ensurepip\n    ok = "venv-ok"\nexcept ImportError:\n    ok = "no-venv"\n' +
+    'print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], ok))';
+  let found: ReturnType<typeof parsePythonProbe>;
+  try {
+    found = parsePythonProbe((await execFileAsync(python, ['-c', probe], { env: ctx.env })).stdout);
+  } catch {
+    found = undefined;
+  }
+  const [major, minor] = MINIMUM_PYTHON;
+  if (!found) {
+    throw new StackError(
+      `\`${python}\` did not run as Python 3; it is needed to ${neededFor}.`,
+      `Install Python ${major}.${minor} or newer with its venv module (e.g. \`apt-get install python3 python3-venv\`) and put it first on PATH.`,
+    );
+  }
+  if (found.major < major || (found.major === major && found.minor < minor)) {
+    throw new StackError(
+      `Python ${found.major}.${found.minor} was found; Python ${major}.${minor} or newer is needed to ${neededFor}.`,
+      `Install Python ${major}.${minor} or newer with its venv module (e.g. \`apt-get install python3 python3-venv\`) and put it first on PATH.`,
+    );
+  }
+  if (!found.venv) {
+    throw new StackError(
+      `Python ${found.major}.${found.minor} was found without its venv module; it is needed to ${neededFor}.`,
+      `Install it (e.g. \`apt-get install python3-venv\`, or python${found.major}.${found.minor}-venv) and run the command again.`,
+    );
+  }
+  return python;
 }
 
 /** Go state (module cache, build cache) lives in the stack's cache, so one directory holds every download. */

@@ -1,0 +1,34 @@
+import { DomainError } from '@saga-lab/observability';
+import type { z } from 'zod';
+
+/** Parses input with its schema; a mismatch is a 400 naming every problem, never a 5xx later on. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new DomainError(
+    400,
+    'VALIDATION_FAILED',
+    `the ${what} is invalid`,
+    result.error.issues.map((i) => ({ path: i.path.join('.') || `(${what})`, message: i.message })),
+  );
+}
+
+/** A path parameter that cannot name a resource: the resource does not exist (404), whatever it is. */
+export function parseId<S extends z.ZodType>(schema: S, value: string, notFound: DomainError): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw notFound;
+  return result.data;
+}
+
+/** RFC 8288 `Link` to the next page, or nothing on the last one. */
+export function nextLink(
+  path: string,
+  limit: number,
+  cursor: string | null,
+  extra: Record<string, string | undefined> = {},
+): string | undefined {
+  if (!cursor) return undefined;
+  const query = new URLSearchParams({ limit: String(limit), cursor });
+  for (const [name, value] of Object.entries(extra)) if (value !== undefined) query.set(name, value);
+  return `<${path}?${query.toString()}>; rel="next"`;
+}

@@ -1,0 +1,16 @@
+import { DomainError } from '@saga-lab/observability';
+
+/**
+ * Runs a Redis operation of the edge; if Redis fails, the client gets a 503 with Retry-After (the state
+ * the answer depends on is out of reach for now), not a 500.
+ */
+export async function withStore<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof DomainError) throw error;
+    throw new DomainError(503, 'STORE_UNAVAILABLE', `${what} is unavailable; retry shortly`, undefined, {
+      'retry-after': '1',
+    });
+  }
+}

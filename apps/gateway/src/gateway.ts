@@ -1,0 +1,289 @@
+import 'reflect-metadata';
+import helmet from '@fastify/helmet';
+import { ConsoleLogger, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  ConsulDirectory,
+  ConsulRegistration,
+  StaticDirectory,
+  consulClient,
+  type ServiceDirectory,
+} from '@saga-lab/discovery';
+import {
+  HEALTH_CHECKS,
+  HealthController,
+  HttpErrorFilter,
+  MetricsController,
+  Readiness,
+  ServiceMetrics,
+} from '@saga-lab/observability';
+import { Deadline } from '@saga-lab/resilience';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { AuthController } from './api/auth.controller';
+import { DependenciesController } from './api/dependencies.controller';
+import { OrdersController } from './api/orders.controller';
+import { ProductsController } from './api/products.controller';
+import { AccessTokens } from './auth/access-tokens';
+import { RefreshTokens } from './auth/refresh-tokens';
+import { UserStore } from './auth/users';
+import type { GatewayConfig } from './config';
+import { EdgeGuard, GATEWAY_CONFIG } from './edge/edge.guard';
+import { IdempotencyStore } from './edge/idempotency';
+import {
+  RATE_LIMITER,
+  RedisRateLimiter,
+  SyncedLocalRateLimiter,
+  type RateLimiter,
+} from './edge/rate-limiter';
+import { GatewayMetrics } from './metrics';
+import { ProductInvalidation } from './products/invalidation';
+import { ProductCache, type Product } from './products/product-cache';
+import { DEPENDENCIES, Upstreams } from './upstream/upstreams';
+
+export interface RunningGateway {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+/**
+ * The public edge. It holds no domain logic: it authenticates, limits, de-duplicates (idempotency keys),
+ * caches product reads, and calls the services through discovery with deadlines, retries and breakers.
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  logger: LoggerService = new ConsoleLogger('gateway', { json: true }),
+): Promise<RunningGateway> {
+  const redis = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: true,
+  });
+  redis.on('error', (error: unknown) => logger.warn(`redis: ${String(error)}`));
+  await redis.connect();
+  const metrics = new GatewayMetrics();
+
+  const consul = config.CONSUL_HTTP_ADDR ? consulClient(config.CONSUL_HTTP_ADDR) : undefined;
+  const directory: ServiceDirectory = consul
+    ? new ConsulDirectory(consul, DEPENDENCIES, (service, error) =>
+        logger.warn(`consul watch ${service}: ${String(error)}`),
+      )
+    : new StaticDirectory({
+        order: config.ORDER_URL,
+        inventory: config.INVENTORY_URL,
+        payment: config.PAYMENT_URL,
+      });
+  if (directory instanceof ConsulDirectory) await directory.ready();
+
+  const upstreams = new Upstreams(
+    directory,
+    {
+      failureThreshold: config.GATEWAY_BREAKER_THRESHOLD,
+      halfOpenAfterMs: config.GATEWAY_BREAKER_HALF_OPEN_MS,
+      maxAttempts: config.GATEWAY_RETRY_ATTEMPTS,
+      initialBackoffMs: 25,
+      maxBackoffMs: 250,
+      callTimeoutMs: config.GATEWAY_CALL_TIMEOUT_MS,
+    },
+    metrics,
+  );
+  const cache = new ProductCache(
+    redis,
+    async (productId) => {
+      // A load is shared by every request waiting on it (single-flight), so it has a budget of its own.
+      const response = await upstreams.call<Product>('inventory', {
+        method: 'GET',
+        path: `/products/${encodeURIComponent(productId)}`,
+        deadline: Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS),
+        correlationId: randomUUID(),
+      });
+      return response.status === 200 ? response.body : undefined;
+    },
+    metrics,
+    { ttlMs: config.GATEWAY_PRODUCT_CACHE_TTL_MS, maxEntries: config.GATEWAY_PRODUCT_CACHE_MAX },
+  );
+  const kafka = new Kafka({
+    clientId: `gateway-${config.GATEWAY_INSTANCE_ID}`,
+    brokers: config.KAFKA_BROKERS.split(','),
+    logLevel: logLevel.WARN,
+  });
+  const invalidation = new ProductInvalidation(kafka, config.GATEWAY_INSTANCE_ID, cache, (m) =>
+    logger.warn(m),
+  );
+  await invalidation.start();
+
+  const limiter: RateLimiter =
+    config.GATEWAY_RATE_LIMIT_MODE === 'exact'
+      ? new RedisRateLimiter(redis)
+      : new SyncedLocalRateLimiter(redis, config.GATEWAY_RATE_LIMIT_SYNC_MS, (e) =>
+          logger.warn(`rate-limit sync: ${String(e)}`),
+        );
+  const users = await UserStore.seed(config.GATEWAY_USERS);
+  const readiness = new Readiness();
+
+  @Module({})
+  class GatewayModule {}
+  const module: DynamicModule = {
+    module: GatewayModule,
+    controllers: [
+      AuthController,
+      ProductsController,
+      OrdersController,
+      DependenciesController,
+      HealthController,
+      MetricsController,
+    ],
+    providers: [
+      { provide: GATEWAY_CONFIG, useValue: config },
+      { provide: GatewayMetrics, useValue: metrics },
+      { provide: ServiceMetrics, useValue: metrics },
+      { provide: Readiness, useValue: readiness },
+      { provide: HEALTH_CHECKS, useValue: { redis: () => redis.ping() } },
+      { provide: UserStore, useValue: users },
+      {
+        provide: AccessTokens,
+        useValue: new AccessTokens({
+          secret: config.GATEWAY_JWT_SECRET,
+          issuer: config.GATEWAY_JWT_ISSUER,
+          audience: config.GATEWAY_JWT_AUDIENCE,
+          ttlSeconds: config.GATEWAY_ACCESS_TOKEN_TTL_S,
+        }),
+      },
+      {
+        provide: RefreshTokens,
+        useValue: new RefreshTokens(redis, {
+          ttlSeconds: config.GATEWAY_REFRESH_TOKEN_TTL_S,
+          sessionTtlSeconds: config.GATEWAY_SESSION_TTL_S,
+        }),
+      },
+      { provide: RATE_LIMITER, useValue: limiter },
+      {
+        provide: IdempotencyStore,
+        useValue: new IdempotencyStore(redis, config.GATEWAY_IDEMPOTENCY_TTL_S, metrics),
+      },
+      { provide: Upstreams, useValue: upstreams },
+      { provide: ProductCache, useValue: cache },
+      { provide: APP_GUARD, useClass: EdgeGuard },
+    ],
+  };
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: config.GATEWAY_BODY_LIMIT, trustProxy: config.GATEWAY_TRUST_PROXY }),
+    { logger },
+  );
+  app.useGlobalFilters(
+    new HttpErrorFilter((message, error) =>
+      logger.error(`${message}: ${error instanceof Error ? error.stack : String(error)}`),
+    ),
+  );
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
+  fastify.addHook('onRequest', async (request, reply) => {
+    const given = request.headers['x-correlation-id'];
+    const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    request.headers['x-correlation-id'] = correlationId; // the error filter reads it from here
+    request.correlationId = correlationId;
+    request.deadline = Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS);
+    void reply.header('x-correlation-id', correlationId);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.duration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+  // Security headers on every response; the CSP still lets the /docs page load its own script and styles.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        frameAncestors: ["'none'"],
+      },
+    },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+  });
+  // CORS: only the listed origins; preflights answered by the CORS plugin (204).
+  app.enableCors({
+    origin: config.GATEWAY_CORS_ORIGINS,
+    methods: ['GET', 'POST', 'PATCH', 'OPTIONS'],
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'idempotency-key',
+      'if-none-match',
+      'x-correlation-id',
+      'traceparent',
+    ],
+    exposedHeaders: [
+      'location',
+      'etag',
+      'link',
+      'retry-after',
+      'ratelimit-limit',
+      'ratelimit-remaining',
+      'ratelimit-reset',
+      'ratelimit-policy',
+      'idempotent-replayed',
+      'deprecation',
+      'sunset',
+      'x-correlation-id',
+    ],
+    maxAge: 600,
+  });
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Saga Lab API')
+      .setDescription(
+        'The public edge of Saga Lab. Every error has one format: {"error":{"code","message","details?","correlationId"}}. ' +
+          'Every /v1 route is rate limited (RateLimit-* headers; 429 with Retry-After).',
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+  );
+  document.paths = Object.fromEntries(
+    Object.entries(document.paths).filter(([path]) => path.startsWith('/v1/')),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+
+  await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+  const { port } = app.getHttpServer().address() as { port: number };
+  const url = `http://${config.GATEWAY_HOST}:${port}`;
+  const registration = consul
+    ? new ConsulRegistration(consul, {
+        name: 'gateway',
+        id: `gateway-${config.GATEWAY_HOST}-${port}`,
+        address: config.GATEWAY_HOST,
+        port,
+        healthUrl: `${url}/health/ready`,
+      })
+    : undefined;
+  await registration?.register();
+  logger.log(`gateway listening on ${url} (rate limiting: ${config.GATEWAY_RATE_LIMIT_MODE})`);
+
+  return {
+    app,
+    url,
+    async close() {
+      readiness.accepting = false;
+      await registration
+        ?.deregister()
+        .catch((error: unknown) => logger.warn(`consul deregister: ${String(error)}`));
+      await app.close();
+      await invalidation.stop();
+      await limiter.close();
+      directory.close();
+      await redis.quit();
+    },
+  };
+}

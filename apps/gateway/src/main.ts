@@ -1,0 +1,5 @@
+import { runMain } from '@saga-lab/runtime';
+import { loadConfig } from './config';
+import { startGateway } from './gateway';
+
+runMain('gateway', () => startGateway(loadConfig()));
