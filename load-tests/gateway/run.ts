@@ -414,9 +414,9 @@ function limitOf(steps: readonly Step[], best: Step | undefined, serverProcesses
   if (!over) return 'not reached';
   const { serverPct = 0, k6Pct = 0, machineBusyPct = 0 } = over.cpu;
   const figures = `at ${over.rate}/s the server used ${serverPct}% of one core, k6 ${k6Pct}%, the machine ${machineBusyPct}% of all cores`;
-  if (serverProcesses > 0 && serverPct >= 90 * serverProcesses)
+  if (serverProcesses > 0 && serverPct >= 80 * serverProcesses)
     return `the server (its cores were busy): ${figures}`;
-  if (machineBusyPct >= 90) return `the machine (k6 and the server together filled the cores): ${figures}`;
+  if (machineBusyPct >= 80) return `the machine (k6 and the server together filled the cores): ${figures}`;
   return `not CPU (neither the server nor the machine was busy; see latency and errors): ${figures}`;
 }
 
