@@ -58,10 +58,13 @@ export function runSchemathesis(run: SchemathesisRun): Promise<SchemathesisOutco
         const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
           failures: SchemathesisOutcome['failures'];
         };
-        resolve({ exitCode, output: `${stdout}${stderr}`, failures: report.failures });
+        resolve({ exitCode, output: plain(`${stdout}${stderr}`), failures: report.failures });
       } catch (cause) {
         reject(new Error(`schemathesis exited ${exitCode} without a report:\n${stdout}${stderr}`, { cause }));
       }
     });
   });
 }
+
+/** Without terminal control sequences (progress bars and bold text still appear under CI, --no-color or not). */
+const plain = (text: string): string => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
