@@ -67,4 +67,5 @@ export function runSchemathesis(run: SchemathesisRun): Promise<SchemathesisOutco
 }
 
 /** Without terminal control sequences (progress bars and bold text still appear under CI, --no-color or not). */
+// eslint-disable-next-line no-control-regex -- matching the terminal's escape character is the point
 const plain = (text: string): string => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
