@@ -14,6 +14,7 @@ import {
 import {
   HEALTH_CHECKS,
   HealthController,
+  correlationIdFrom,
   HttpErrorFilter,
   MetricsController,
   Readiness,
@@ -41,7 +42,7 @@ import {
 } from './edge/rate-limiter';
 import { GatewayMetrics } from './metrics';
 import { ProductInvalidation } from './products/invalidation';
-import { ProductCache, type Product } from './products/product-cache';
+import { ProductCache, toProduct, type Product } from './products/product-cache';
 import { DEPENDENCIES, Upstreams } from './upstream/upstreams';
 
 export interface RunningGateway {
@@ -49,8 +50,6 @@ export interface RunningGateway {
   readonly url: string;
   close(): Promise<void>;
 }
-
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /**
  * The public edge. It holds no domain logic: it authenticates, limits, de-duplicates (idempotency keys),
@@ -103,7 +102,7 @@ export async function startGateway(
         deadline: Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS),
         correlationId: randomUUID(),
       });
-      return response.status === 200 ? response.body : undefined;
+      return response.status === 200 ? toProduct(response.body) : undefined;
     },
     metrics,
     { ttlMs: config.GATEWAY_PRODUCT_CACHE_TTL_MS, maxEntries: config.GATEWAY_PRODUCT_CACHE_MAX },
@@ -186,8 +185,7 @@ export async function startGateway(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
   fastify.addHook('onRequest', async (request, reply) => {
-    const given = request.headers['x-correlation-id'];
-    const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    const correlationId = correlationIdFrom(request.headers['x-correlation-id']);
     request.headers['x-correlation-id'] = correlationId; // the error filter reads it from here
     request.correlationId = correlationId;
     request.deadline = Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS);

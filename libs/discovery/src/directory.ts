@@ -19,26 +19,28 @@ interface HealthEntry {
   Service?: { ID?: string; Address?: string; Port?: number };
 }
 
-/** Round-robin selection over a list that may be replaced at any time. */
-class RoundRobin {
-  private lists = new Map<string, readonly Instance[]>();
-  private next = new Map<string, number>();
+/** Round-robin selection over per-service lists that may be replaced at any time. */
+abstract class RoundRobinDirectory implements ServiceDirectory {
+  private readonly lists = new Map<string, readonly Instance[]>();
+  private readonly next = new Map<string, number>();
 
-  set(service: string, instances: readonly Instance[]): void {
+  protected set(service: string, instances: readonly Instance[]): void {
     this.lists.set(service, instances);
   }
 
-  all(service: string): readonly Instance[] {
+  instances(service: string): readonly Instance[] {
     return this.lists.get(service) ?? [];
   }
 
   pick(service: string): Instance | undefined {
-    const list = this.all(service);
+    const list = this.instances(service);
     if (list.length === 0) return undefined;
     const index = (this.next.get(service) ?? 0) % list.length;
     this.next.set(service, index + 1);
     return list[index];
   }
+
+  abstract close(): void;
 }
 
 /**
@@ -46,8 +48,7 @@ class RoundRobin {
  * so an instance whose health check fails leaves the list as soon as Consul notices (one check interval),
  * and a new one joins without a restart. Calls pick round robin over the current list.
  */
-export class ConsulDirectory implements ServiceDirectory {
-  private readonly table = new RoundRobin();
+export class ConsulDirectory extends RoundRobinDirectory {
   private readonly watches: ReturnType<Consul['watch']>[] = [];
   private readonly first: Promise<void>;
 
@@ -57,6 +58,7 @@ export class ConsulDirectory implements ServiceDirectory {
     private readonly onError: (service: string, error: unknown) => void = () => undefined,
     private readonly onChange: (service: string, instances: readonly Instance[]) => void = () => undefined,
   ) {
+    super();
     this.first = Promise.all(
       services.map(
         (service) =>
@@ -76,7 +78,7 @@ export class ConsulDirectory implements ServiceDirectory {
                   : [];
               });
               instances.sort((a, b) => a.id.localeCompare(b.id));
-              this.table.set(service, instances);
+              this.set(service, instances);
               this.onChange(service, instances);
               resolve();
             });
@@ -95,33 +97,16 @@ export class ConsulDirectory implements ServiceDirectory {
     return this.first;
   }
 
-  pick(service: string): Instance | undefined {
-    return this.table.pick(service);
-  }
-
-  instances(service: string): readonly Instance[] {
-    return this.table.all(service);
-  }
-
   close(): void {
     for (const watch of this.watches) watch.end();
   }
 }
 
 /** Fixed addresses (no Consul): one instance per service, from configuration. */
-export class StaticDirectory implements ServiceDirectory {
-  private readonly table = new RoundRobin();
-
+export class StaticDirectory extends RoundRobinDirectory {
   constructor(urls: Readonly<Record<string, string>>) {
-    for (const [service, url] of Object.entries(urls)) this.table.set(service, [{ id: url, url }]);
-  }
-
-  pick(service: string): Instance | undefined {
-    return this.table.pick(service);
-  }
-
-  instances(service: string): readonly Instance[] {
-    return this.table.all(service);
+    super();
+    for (const [service, url] of Object.entries(urls)) this.set(service, [{ id: url, url }]);
   }
 
   close(): void {

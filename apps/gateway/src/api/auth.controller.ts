@@ -1,12 +1,11 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { DomainError } from '@saga-lab/observability';
+import { DomainError, parseInput } from '@saga-lab/observability';
 import { AccessTokens } from '../auth/access-tokens';
 import { RefreshTokens } from '../auth/refresh-tokens';
 import { UserStore } from '../auth/users';
 import { Public } from '../edge/request-context';
 import { Operation } from './openapi';
 import { refreshRequest, tokenRequest, tokenResponse } from './schemas';
-import { parse } from './validate';
 
 type TokenResponse = {
   access_token: string;
@@ -46,7 +45,7 @@ export class AuthController {
     errors: [401],
   })
   async token(@Body() body: unknown): Promise<TokenResponse> {
-    const request = parse(tokenRequest, body, 'request body');
+    const request = parseInput(tokenRequest, body, 'body');
     const principal = await this.users.authenticate(request.username, request.password);
     if (!principal) throw new DomainError(401, 'INVALID_CREDENTIALS', 'the username or password is wrong');
     const { familyId, token } = await this.refresh.startFamily(principal.username);
@@ -64,7 +63,7 @@ export class AuthController {
     errors: [401],
   })
   async rotate(@Body() body: unknown): Promise<TokenResponse> {
-    const request = parse(refreshRequest, body, 'request body');
+    const request = parseInput(refreshRequest, body, 'body');
     const next = await this.refresh.rotate(request.refresh_token);
     const principal = this.users.find(next.username);
     if (!principal)
@@ -84,7 +83,7 @@ export class AuthController {
     errors: [],
   })
   async logout(@Body() body: unknown): Promise<void> {
-    const request = parse(refreshRequest, body, 'request body');
+    const request = parseInput(refreshRequest, body, 'body');
     await this.refresh.revoke(request.refresh_token);
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { DomainError } from '@saga-lab/observability';
+import { DomainError, parseInput } from '@saga-lab/observability';
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -19,7 +19,7 @@ import {
   reservation as reservationSchema,
   type Order,
 } from './schemas';
-import { nextLink, parse, parseId } from './validate';
+import { nextLink, parseId } from './validate';
 
 type Payment = z.infer<typeof paymentSchema>;
 type Reservation = z.infer<typeof reservationSchema>;
@@ -102,7 +102,7 @@ export class OrdersController {
       );
     }
     const customerId = customerOf(ctx.principal);
-    const request = parse(placeOrderRequest, body, 'request body');
+    const request = parseInput(placeOrderRequest, body, 'body');
     const result = await this.idempotency.run(
       ctx.principal.username,
       idempotencyKey,
@@ -225,7 +225,7 @@ export class OrdersController {
     @Ctx() ctx: RequestContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ items: Order[]; has_more: boolean; next_cursor: string | null }> {
-    const query = parse(orderListQuery, rawQuery, 'query');
+    const query = parseInput(orderListQuery, rawQuery, 'query');
     const customerId = ctx.principal.role === 'admin' ? query.customerId : customerOf(ctx.principal);
     if (ctx.principal.role !== 'admin' && query.customerId !== undefined && query.customerId !== customerId) {
       throw new DomainError(403, 'FORBIDDEN', 'customers see only their own orders');

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Headers, Inject, Param, Patch, Query, Res } from '@nestjs/common';
-import { DomainError } from '@saga-lab/observability';
+import { DomainError, parseInput } from '@saga-lab/observability';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Ctx, Roles, type RequestContext } from '../edge/request-context';
-import { ProductCache, type Product } from '../products/product-cache';
+import { ProductCache, toProduct, type Product } from '../products/product-cache';
 import { Upstreams } from '../upstream/upstreams';
 import { Operation } from './openapi';
 import { page, pageQuery, product, productIdParam, productPatch } from './schemas';
-import { nextLink, parse, parseId } from './validate';
+import { nextLink, parseId } from './validate';
 
 const notFound = (productId: string): DomainError =>
   new DomainError(404, 'PRODUCT_NOT_FOUND', `no product ${productId.slice(0, 100)}`);
@@ -147,7 +147,7 @@ export class ProductsController {
     @Ctx() ctx: RequestContext,
   ): Promise<Product> {
     const id = parseId(productIdParam, productId, notFound(productId));
-    const patch = parse(productPatch, body, 'request body');
+    const patch = parseInput(productPatch, body, 'body');
     const response = await this.upstreams.expectOk<Product>('inventory', {
       method: 'PATCH',
       path: `/products/${id}`,
@@ -164,7 +164,7 @@ export class ProductsController {
     ctx: RequestContext,
     reply: FastifyReply,
   ): Promise<{ items: Product[]; has_more: boolean; next_cursor: string | null }> {
-    const query = parse(pageQuery, rawQuery, 'query');
+    const query = parseInput(pageQuery, rawQuery, 'query');
     const response = await this.upstreams.expectOk<{ items: Product[]; nextCursor: string | null }>(
       'inventory',
       {
@@ -186,15 +186,6 @@ export class ProductsController {
     return { items: response.body.items.map(toProduct), has_more: next !== null, next_cursor: next };
   }
 }
-
-/** Only the public fields, whatever else the service adds later. */
-const toProduct = (p: Product): Product => ({
-  productId: p.productId,
-  name: p.name,
-  price: { amountMinor: p.price.amountMinor, currency: p.price.currency },
-  available: p.available,
-  version: p.version,
-});
 
 /** Weak comparison (RFC 9110 §13.1.2): `*`, or any listed tag equal ignoring a `W/` prefix. */
 function matches(ifNoneMatch: string, etag: string): boolean {

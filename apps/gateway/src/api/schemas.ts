@@ -94,5 +94,4 @@ export const orderDetail = z.strictObject({
 export const productIdParam = productId;
 export const orderIdParam = orderId;
 
-export type Product = z.infer<typeof product>;
 export type Order = z.infer<typeof order>;

@@ -1,18 +1,6 @@
 import { DomainError } from '@saga-lab/observability';
 import type { z } from 'zod';
 
-/** Parses input with its schema; a mismatch is a 400 naming every problem, never a 5xx later on. */
-export function parse<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new DomainError(
-    400,
-    'VALIDATION_FAILED',
-    `the ${what} is invalid`,
-    result.error.issues.map((i) => ({ path: i.path.join('.') || `(${what})`, message: i.message })),
-  );
-}
-
 /** A path parameter that cannot name a resource: the resource does not exist (404), whatever it is. */
 export function parseId<S extends z.ZodType>(schema: S, value: string, notFound: DomainError): z.output<S> {
   const result = schema.safeParse(value);

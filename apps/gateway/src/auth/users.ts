@@ -10,6 +10,13 @@ export interface Principal {
   readonly customerId?: string;
 }
 
+/** Who a user is, without anything secret. */
+const principalOf = (user: Principal): Principal => ({
+  username: user.username,
+  role: user.role,
+  ...(user.customerId ? { customerId: user.customerId } : {}),
+});
+
 interface StoredUser extends Principal {
   readonly passwordHash: string;
 }
@@ -28,9 +35,7 @@ export class UserStore {
   static async seed(users: readonly SeededUser[]): Promise<UserStore> {
     const stored = await Promise.all(
       users.map(async (u): Promise<StoredUser> => ({
-        username: u.username,
-        role: u.role,
-        ...(u.customerId ? { customerId: u.customerId } : {}),
+        ...principalOf(u),
         passwordHash: await argon2.hash(u.password, { type: argon2.argon2id }),
       })),
     );
@@ -42,22 +47,11 @@ export class UserStore {
   async authenticate(username: string, password: string): Promise<Principal | undefined> {
     const user = this.users.get(username);
     const ok = await argon2.verify(user?.passwordHash ?? this.decoyHash, password).catch(() => false);
-    if (!user || !ok) return undefined;
-    return {
-      username: user.username,
-      role: user.role,
-      ...(user.customerId ? { customerId: user.customerId } : {}),
-    };
+    return user && ok ? principalOf(user) : undefined;
   }
 
   find(username: string): Principal | undefined {
     const user = this.users.get(username);
-    return (
-      user && {
-        username: user.username,
-        role: user.role,
-        ...(user.customerId ? { customerId: user.customerId } : {}),
-      }
-    );
+    return user && principalOf(user);
   }
 }

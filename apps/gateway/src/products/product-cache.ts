@@ -11,6 +11,15 @@ export interface Product {
   readonly version: number;
 }
 
+/** Only the public fields, whatever else the service adds later. */
+export const toProduct = (p: Product): Product => ({
+  productId: p.productId,
+  name: p.name,
+  price: { amountMinor: p.price.amountMinor, currency: p.price.currency },
+  available: p.available,
+  version: p.version,
+});
+
 export interface CachedProduct {
   readonly product: Product;
   /** Strong validator of the representation (its JSON), for ETag / If-None-Match. */

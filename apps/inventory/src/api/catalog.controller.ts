@@ -1,12 +1,18 @@
 import { Body, Controller, Get, Headers, Inject, Param, Patch, Query } from '@nestjs/common';
 import { money, productId as productIdSchema } from '@saga-lab/contracts';
 import { withTraceContext } from '@saga-lab/messaging';
-import { DomainError, decodeCursor, encodeCursor, pageQuery, type Page } from '@saga-lab/observability';
-import { randomUUID } from 'node:crypto';
+import {
+  DomainError,
+  correlationIdFrom,
+  decodeCursor,
+  encodeCursor,
+  pageQuery,
+  parseInput,
+  type Page,
+} from '@saga-lab/observability';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { findProducts, productPage, updateProduct, type Product } from '../domain/products';
-import { invalid } from './validation';
 
 const listQuery = pageQuery.strict();
 const cursorPosition = z.tuple([productIdSchema]);
@@ -29,8 +35,6 @@ const changeBody = z
   .strict()
   .refine((body) => body.name !== undefined || body.price !== undefined, 'give a name or a price');
 
-const correlationHeader = /^[\x21-\x7e]{1,200}$/;
-
 function notFound(productId: string): DomainError {
   return new DomainError(404, 'PRODUCT_NOT_FOUND', `no product ${productId}`);
 }
@@ -42,9 +46,7 @@ export class CatalogController {
 
   @Get()
   async list(@Query() query: unknown): Promise<Page<Product>> {
-    const parsed = listQuery.safeParse(query);
-    if (!parsed.success) throw invalid(parsed.error, 'query');
-    const { limit, cursor } = parsed.data;
+    const { limit, cursor } = parseInput(listQuery, query, 'query');
     const after = cursor === undefined ? undefined : decodeCursor(cursor, cursorPosition)[0];
     const { items, hasMore } = await productPage(this.dataSource, { limit, after });
     const last = items.at(-1);
@@ -68,12 +70,10 @@ export class CatalogController {
     @Headers('traceparent') traceparent: string | undefined,
   ): Promise<Product> {
     if (!productIdSchema.safeParse(productId).success) throw notFound(productId);
-    const parsed = changeBody.safeParse(body);
-    if (!parsed.success) throw invalid(parsed.error, 'body');
-    const { name, price } = parsed.data;
+    const { name, price } = parseInput(changeBody, body, 'body');
     // The id travels in the event's envelope, whose contract bounds it: an unusable one is replaced, not fatal.
     const meta = {
-      correlationId: correlationId && correlationHeader.test(correlationId) ? correlationId : randomUUID(),
+      correlationId: correlationIdFrom(correlationId),
     };
     const product = await withTraceContext(traceparent, () =>
       this.dataSource.transaction((manager) =>

@@ -13,10 +13,17 @@ import {
 } from '@nestjs/common';
 import { customerId as customerIdSchema, orderLines, type Money } from '@saga-lab/contracts';
 import { withTraceContext } from '@saga-lab/messaging';
-import { DomainError, decodeCursor, encodeCursor, pageQuery, type Page } from '@saga-lab/observability';
+import {
+  DomainError,
+  correlationIdFrom,
+  decodeCursor,
+  encodeCursor,
+  pageQuery,
+  parseInput,
+  type Page,
+} from '@saga-lab/observability';
 import type { SagaStore } from '@saga-lab/saga';
 import type { FastifyReply } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import {
@@ -49,15 +56,6 @@ const positionTime = z
   });
 const cursorPosition = z.tuple([positionTime, uuid]);
 
-function invalid(error: z.ZodError, part: 'body' | 'query' = 'body'): DomainError {
-  return new DomainError(
-    400,
-    'VALIDATION_FAILED',
-    part === 'body' ? 'the request body is invalid' : 'the query parameters are invalid',
-    error.issues.map((i) => ({ path: i.path.join('.') || `(${part})`, message: i.message })),
-  );
-}
-
 /** Internal order API (the gateway is the public edge). */
 @Controller('orders')
 export class OrdersController {
@@ -77,8 +75,7 @@ export class OrdersController {
     @Headers('traceparent') traceparent: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Order> {
-    const parsed = placeOrderBody.safeParse(body);
-    if (!parsed.success) throw invalid(parsed.error);
+    const request = parseInput(placeOrderBody, body, 'body');
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
       throw new DomainError(
         400,
@@ -86,16 +83,14 @@ export class OrdersController {
         'Idempotency-Key must be 1–200 visible ASCII characters',
       );
     }
-    const priced = await this.price(parsed.data.lines);
+    const priced = await this.price(request.lines);
     // The saga's messages continue the caller's trace (or start one): see libs/messaging trace-context.
     const { order } = await withTraceContext(traceparent, () =>
       this.dataSource.transaction((manager) =>
         placeOrder(manager, this.saga, {
-          customerId: parsed.data.customerId,
+          customerId: request.customerId,
           lines: priced,
-          // A caller's correlation id goes into every message of the saga: only a sane one is kept.
-          correlationId:
-            correlationId && /^[\w.:-]{1,100}$/.test(correlationId) ? correlationId : randomUUID(),
+          correlationId: correlationIdFrom(correlationId),
           ...(idempotencyKey ? { idempotencyKey } : {}),
         }),
       ),
@@ -127,9 +122,7 @@ export class OrdersController {
    */
   @Get()
   async list(@Query() query: unknown): Promise<Page<Order>> {
-    const parsed = listQuery.safeParse(query);
-    if (!parsed.success) throw invalid(parsed.error, 'query');
-    const { customerId, limit, cursor } = parsed.data;
+    const { customerId, limit, cursor } = parseInput(listQuery, query, 'query');
     const position = cursor === undefined ? undefined : decodeCursor(cursor, cursorPosition);
     const { orders, next } = await listOrders(this.dataSource.manager, {
       customerId,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Inject, Put } from '@nestjs/common';
-import { DomainError } from '@saga-lab/observability';
+import { parseInput } from '@saga-lab/observability';
 import { z } from 'zod';
 import { PAYMENT_PROVIDER } from '../messaging/payment-commands.controller';
 import type { ProviderFaults, ProviderSimulator } from '../provider/provider-simulator';
@@ -27,16 +27,7 @@ export class ProviderFaultsController {
 
   @Put()
   change(@Body() body: unknown): ProviderFaults {
-    const parsed = faultsBody.safeParse(body);
-    if (!parsed.success) {
-      throw new DomainError(
-        400,
-        'VALIDATION_FAILED',
-        'invalid fault settings',
-        parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message })),
-      );
-    }
-    this.provider.setFaults(parsed.data);
+    this.provider.setFaults(parseInput(faultsBody, body, 'body'));
     return this.provider.faults;
   }
 }
