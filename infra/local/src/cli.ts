@@ -36,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'test':
-      return runTests(ctx);
+      // The tests get a stack of their own (own state directory, ports + 10000): the user's data is never touched.
+      return runTests(createContext({ ...process.env, SAGA_LAB_PROFILE: 'test' }, ctx.reporter));
     case 'demo':
       return runDemo(ctx);
     case 'exec':

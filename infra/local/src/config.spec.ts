@@ -2,6 +2,19 @@ import { COMPONENTS, resolveStackConfig, selectComponents } from './config';
 import { StackError } from './errors';
 
 describe('resolveStackConfig', () => {
+  it('gives the test profile every port 10000 up, and reads only SAGA_LAB_TEST_* overrides', () => {
+    const user = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const config = resolveStackConfig({ ...user, SAGA_LAB_PROFILE: 'test' });
+    expect(config.kafka).toMatchObject({ managed: true, address: '127.0.0.1:19092', ports: [19092, 19093] });
+    expect(config.consul.ports).toEqual([18500, 18300, 18301, 18302, 18502, 18503, 18600]);
+    expect(config.redis.address).toBe('redis://127.0.0.1:16379');
+    const external = resolveStackConfig({
+      SAGA_LAB_PROFILE: 'test',
+      SAGA_LAB_TEST_REDIS_URL: 'redis://10.1.1.1:6379',
+    });
+    expect(external.redis).toMatchObject({ managed: false, envVar: 'SAGA_LAB_TEST_REDIS_URL', ports: [] });
+  });
+
   it('provisions every component on loopback when the environment names none', () => {
     const config = resolveStackConfig({});
     for (const name of COMPONENTS) expect(config[name].managed).toBe(true);

@@ -48,6 +48,22 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   gateway: { envVar: 'GATEWAY_URL', ports: [3000] },
 };
 
+/**
+ * `npm test` runs its own stack (SAGA_LAB_PROFILE=test): its own state directory and every port moved up
+ * by this offset, so the tests never write into the databases, topics or Redis that `npm start` serves,
+ * and both can run at once.
+ */
+export const TEST_PORT_OFFSET = 10_000;
+export const isTestProfile = (env: NodeJS.ProcessEnv): boolean => env['SAGA_LAB_PROFILE'] === 'test';
+
+/**
+ * The variable that points the profile at an existing instance. The test profile reads only
+ * `SAGA_LAB_TEST_<VAR>`: a shell that exported the user's stack (`eval "$(npm run -s stack -- env)"`)
+ * must not send the tests into it.
+ */
+export const overrideVar = (envVar: string, env: NodeJS.ProcessEnv): string =>
+  isTestProfile(env) ? `SAGA_LAB_TEST_${envVar}` : envVar;
+
 export interface ComponentConfig {
   readonly name: ComponentName;
   /** false when the environment points at an instance we must not provision or stop. */
@@ -65,11 +81,14 @@ export type StackConfig = Record<ComponentName, ComponentConfig>;
  * environment wins, and the component is then left alone (not provisioned, not stopped).
  */
 export function resolveStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  const offset = isTestProfile(env) ? TEST_PORT_OFFSET : 0;
   const entries = COMPONENTS.map((name): [ComponentName, ComponentConfig] => {
     const spec = COMPONENT_SPECS[name];
-    const given = env[spec.envVar]?.trim();
-    const address = given ? validate(name, spec.envVar, given) : defaultAddress(name, spec.ports[0]);
-    return [name, { name, managed: !given, envVar: spec.envVar, address, ports: given ? [] : spec.ports }];
+    const envVar = overrideVar(spec.envVar, env);
+    const given = env[envVar]?.trim();
+    const ports = spec.ports.map((port) => port + offset);
+    const address = given ? validate(name, envVar, given) : defaultAddress(name, ports[0]);
+    return [name, { name, managed: !given, envVar, address, ports: given ? [] : ports }];
   });
   return Object.fromEntries(entries) as StackConfig;
 }

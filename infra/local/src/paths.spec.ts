@@ -1,6 +1,17 @@
 import { resolvePaths } from './paths';
 
 describe('resolvePaths', () => {
+  it("keeps the test profile's state in a folder of its own inside the user's", () => {
+    const paths = resolvePaths(
+      { SAGA_LAB_PROFILE: 'test', SAGA_LAB_STATE_DIR: '/s' },
+      1000,
+      '/home/u',
+      '/repo',
+    );
+    expect(paths.stateDir).toBe('/s/test');
+    expect(paths.runDir).toBe('/s/test/run');
+  });
+
   it('uses the XDG cache and state directories of a normal user', () => {
     const paths = resolvePaths({}, 1000, '/home/ada', '/repo');
     expect(paths.cacheDir).toBe('/home/ada/.cache/saga-lab');

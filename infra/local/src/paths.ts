@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { isTestProfile } from './config';
 
 export interface StackPaths {
   /** The repository root (holds infra/versions.json). */
@@ -25,11 +26,13 @@ export function resolvePaths(
 ): StackPaths {
   const cacheDir =
     env['SAGA_LAB_CACHE_DIR'] || path.join(env['XDG_CACHE_HOME'] || path.join(home, '.cache'), 'saga-lab');
-  const stateDir =
+  const userStateDir =
     env['SAGA_LAB_STATE_DIR'] ||
     (uid === 0
       ? '/var/lib/saga-lab'
       : path.join(env['XDG_STATE_HOME'] || path.join(home, '.local', 'state'), 'saga-lab'));
+  // The test profile keeps its own data, logs and pid files beside the user's, never in them.
+  const stateDir = isTestProfile(env) ? path.join(userStateDir, 'test') : userStateDir;
   return {
     repoRoot,
     cacheDir,

@@ -14,7 +14,12 @@ export const versionsSchema = z.object({
   /** Installed with pip into a virtualenv under the cache (a Python tool, not a Go one). */
   schemathesis: semver,
   postgresql: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
-  redis: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
+  /** Redis after 7.2 is not under an open-source licence: `newestBsd` is the newest release allowed. */
+  redis: z.object({
+    debianPackage: z.string(),
+    minimumMajor: z.number().int(),
+    newestBsd: z.string().regex(/^\d+\.\d+$/),
+  }),
 });
 
 export type Versions = z.infer<typeof versionsSchema>;

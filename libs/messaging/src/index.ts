@@ -6,7 +6,14 @@ export { InboxRecord, MessagingTables1732300000000, OutboxMessage };
 export { processOnce } from './inbox/inbox';
 export { enqueue, metaCausedBy, type OutboxWrite } from './outbox/outbox';
 export { OutboxRelay, type RelayOptions } from './outbox/relay';
-export { ensureGroupTopics, ensureTopics } from './topics';
+export {
+  TopicsNotReady,
+  contractTopics,
+  ensureTopics,
+  groupTopics,
+  isRetriableKafkaError,
+  type TopicRequest,
+} from './topics';
 export {
   MessageConsumer,
   headersOf,

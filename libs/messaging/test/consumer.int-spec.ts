@@ -3,7 +3,8 @@ import { testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
 import { type Admin, type Producer } from 'kafkajs';
 import {
   MessageConsumer,
-  ensureGroupTopics,
+  ensureTopics,
+  groupTopics,
   listDeadLetters,
   replayDeadLetters,
   type Delivery,
@@ -34,7 +35,7 @@ describe('consumer: retries, DLQ and replay (real Kafka)', () => {
       topics: [{ topic, numPartitions: 2, replicationFactor: 1 }],
       waitForLeaders: true,
     });
-    await ensureGroupTopics(admin, groupId, 2);
+    await ensureTopics(admin, groupTopics(groupId, 2));
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     consumer = new MessageConsumer(kafka, producer, {

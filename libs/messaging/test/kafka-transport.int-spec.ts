@@ -10,8 +10,9 @@ import {
   KafkaDeliveryContext,
   KafkaTransport,
   RethrowToTransport,
-  ensureGroupTopics,
+  contractTopics,
   ensureTopics,
+  groupTopics,
   listDeadLetters,
 } from '../src';
 
@@ -44,8 +45,7 @@ describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (rea
   beforeAll(async () => {
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [TOPICS.inventoryCommands]);
-    await ensureGroupTopics(admin, groupId);
+    await ensureTopics(admin, [...contractTopics([TOPICS.inventoryCommands]), ...groupTopics(groupId)]);
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     app = await NestFactory.createMicroservice(StockModule, {

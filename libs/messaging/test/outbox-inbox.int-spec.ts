@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import {
   OutboxRelay,
   enqueue,
+  contractTopics,
   ensureTopics,
   messagingEntities,
   messagingMigrations,
@@ -43,7 +44,7 @@ describe('outbox and inbox (real PostgreSQL and Kafka)', () => {
 
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [TOPICS.orderEvents]);
+    await ensureTopics(admin, contractTopics([TOPICS.orderEvents]));
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     consumer = kafka.consumer({ groupId: uniqueName('int-outbox-reader') });

@@ -16,8 +16,10 @@ import {
   MessageConsumer,
   OutboxRelay,
   RethrowToTransport,
-  ensureGroupTopics,
+  TopicsNotReady,
+  contractTopics,
   ensureTopics,
+  groupTopics,
   messagingEntities,
   messagingMigrations,
 } from '@saga-lab/messaging';
@@ -43,6 +45,8 @@ export interface ServiceSpec {
   readonly kafkaBrokers: readonly string[];
   readonly consumerGroup: string;
   readonly consumerConcurrency: number;
+  /** How long boot waits for its topics to exist with a leader for every partition (cold broker). */
+  readonly kafkaReadyTimeoutMs?: number;
   readonly consulAddress?: string;
   readonly controllers: readonly Type<unknown>[];
   /** Extra providers, built once the database and Kafka are connected. */
@@ -117,8 +121,20 @@ export async function bootService(
   const kafka = new Kafka({ clientId: spec.name, brokers: [...spec.kafkaBrokers], logLevel: logLevel.WARN });
   const admin = kafka.admin();
   await admin.connect();
-  await ensureTopics(admin);
-  await ensureGroupTopics(admin, spec.consumerGroup);
+  try {
+    // Cold start: topics are created once from the contracts, then every partition must have a leader.
+    await ensureTopics(admin, [...contractTopics(), ...groupTopics(spec.consumerGroup)], {
+      timeoutMs: spec.kafkaReadyTimeoutMs,
+    });
+  } catch (error) {
+    await admin.disconnect().catch(() => undefined);
+    await dataSource.destroy().catch(() => undefined);
+    if (!(error instanceof TopicsNotReady)) throw error;
+    throw new Error(
+      `its Kafka topics are not usable at ${spec.kafkaBrokers.join(',')}: ${error.message} ` +
+        'Check the broker (npm run stack -- status; npm run stack -- logs kafka).',
+    );
+  }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
   await producer.connect();
   const deps: ServiceDeps = { dataSource, kafka, producer, logger };

@@ -1,4 +1,5 @@
 import { HEADERS, ProductUpdated, TOPICS, parseEnvelope } from '@saga-lab/contracts';
+import { contractTopics, ensureTopics } from '@saga-lab/messaging';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { ProductCache } from './product-cache';
 
@@ -12,7 +13,7 @@ export class ProductInvalidation {
   private readonly consumer: Consumer;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     instanceId: string,
     private readonly cache: ProductCache,
     private readonly log: (message: string) => void,
@@ -26,6 +27,14 @@ export class ProductInvalidation {
 
   /** Resolves once the consumer has joined its group and will see every event published from now on. */
   async start(timeoutMs = 30_000): Promise<void> {
+    // Cold start: the gateway may boot before any service created the topic, or before it has leaders.
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, contractTopics([TOPICS.inventoryEvents]), { timeoutMs });
+    } finally {
+      await admin.disconnect();
+    }
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: TOPICS.inventoryEvents, fromBeginning: false });
     const joined = new Promise<void>((resolve, reject) => {

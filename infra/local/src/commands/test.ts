@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { StackContext } from '../context';
-import { INFRA, SERVICES } from '../config';
+import { COMPONENT_SPECS, INFRA, SERVICE_DATABASES, isTestProfile } from '../config';
 import { StackError } from '../errors';
-import { runningPid, stopAll, up } from '../stack';
+import { stopAll, up } from '../stack';
 
 export interface Totals {
   passed: number;
@@ -40,6 +40,16 @@ function run(ctx: StackContext, script: string, args: string[], env: NodeJS.Proc
 const nx = (ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<number> =>
   run(ctx, path.join(ctx.paths.repoRoot, 'node_modules', 'nx', 'dist', 'bin', 'nx.js'), args, env);
 
+/** The user's stack as `npm run stack -- env` exports it: no test may reach it through an inherited variable. */
+const USER_STACK_VARS = new Set<string>([
+  ...Object.values(COMPONENT_SPECS).map((spec) => spec.envVar),
+  ...SERVICE_DATABASES.map((d) => d.envVar),
+]);
+export const withoutUserStack = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
+  Object.fromEntries(
+    Object.entries(env).filter(([name]) => !USER_STACK_VARS.has(name) && !name.startsWith('GATEWAY_DEMO_')),
+  );
+
 /**
  * `npm test`: brings the stack up (only what is not running yet), runs the format check, lint, type checks
  * and unit tests,
@@ -49,17 +59,16 @@ const nx = (ctx: StackContext, args: string[], env: NodeJS.ProcessEnv): Promise<
 export async function runTests(ctx: StackContext): Promise<number> {
   const resultsDir = path.join(ctx.paths.repoRoot, 'dist', 'test-results');
   rmSync(resultsDir, { recursive: true, force: true });
-  // Infrastructure only: the end-to-end tests start (and kill) their own service processes.
-  const running = SERVICES.filter((name) => runningPid(ctx, name) !== undefined);
-  if (running.length > 0) {
+  if (!isTestProfile(ctx.env)) {
     throw new StackError(
-      `The services ${running.join(', ')} are running; the end-to-end tests start their own, and two instances would share the consumer groups.`,
-      `Stop them first: npm run stack -- down ${running.join(' ')}`,
+      'The tests run only against the test profile’s own stack, never the one `npm start` serves.',
+      'Run them with `npm test` (it sets SAGA_LAB_PROFILE=test).',
     );
   }
+  // Infrastructure only: the end-to-end tests start (and kill) their own service processes.
   const { started, env: stackEnv } = await up(ctx, INFRA);
   const env = {
-    ...ctx.env,
+    ...withoutUserStack(ctx.env),
     ...stackEnv,
     NX_DAEMON: 'false',
     NX_NO_CLOUD: 'true',

@@ -1,7 +1,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { portFlags } from './consul';
 import { newClusterId, renderTemplate } from './kafka';
+import { assertBsdRedis } from './redis';
 import { findPostgresBin, serviceUrl } from './postgres';
 import { isInstalled, schemathesisInstall } from './schemathesis';
 import { parsePythonProbe, systemUser } from './toolchain';
@@ -83,5 +85,26 @@ describe('python tools', () => {
     expect(isInstalled(install, '4.2.0')).toBe(false);
     rmSync(python); // the interpreter the venv was made from is gone
     expect(isInstalled(install, '4.1.0')).toBe(false);
+  });
+});
+
+describe('redis', () => {
+  it('accepts BSD-licensed releases and refuses the ones after 7.2 by name', () => {
+    const v = (version: string): string =>
+      `Redis server v=${version} sha=00000000:0 malloc=jemalloc-5.3.0 bits=64`;
+    expect(() => assertBsdRedis(v('7.0.15'), '7.2')).not.toThrow();
+    expect(() => assertBsdRedis(v('7.2.4'), '7.2')).not.toThrow();
+    expect(() => assertBsdRedis(v('7.4.1'), '7.2')).toThrow(
+      /redis-server 7\.4\.1 is not under an open-source licence/,
+    );
+    expect(() => assertBsdRedis(v('8.0.2'), '7.2')).toThrow(/RSALv2\/SSPLv1/);
+    expect(() => assertBsdRedis('garbage', '7.2')).toThrow(/Could not read the version/);
+  });
+});
+
+describe('consul', () => {
+  it('passes every port of the profile, so two agents can run side by side', () => {
+    expect(portFlags({ http: '18500', dns: '18600' })).toEqual(['-http-port', '18500', '-dns-port', '18600']);
+    expect(portFlags({})).toEqual([]);
   });
 });

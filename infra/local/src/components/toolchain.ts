@@ -116,6 +116,8 @@ export interface GoBinary {
   readonly moduleDir?: string;
   /** Extra linker flags, e.g. to stamp the version a program reports. */
   readonly ldflags?: string;
+  /** Extra environment for the go command (e.g. GONOSUMDB for modules the checksum database lacks). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export const goBinaryPath = (ctx: StackContext, name: string, version: string, bin: string): string =>
@@ -141,13 +143,13 @@ export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<
         await run('go', ['build', ...flags, '-o', out, spec.package], {
           ...options,
           cwd: spec.moduleDir,
-          env: goEnv(ctx),
+          env: { ...goEnv(ctx), ...spec.env },
         });
         renameSync(out, spec.binary);
       } else {
         await run('go', ['install', ...flags, `${spec.package}@v${spec.version}`], {
           ...options,
-          env: goEnv(ctx, staging),
+          env: { ...goEnv(ctx, staging), ...spec.env },
         });
         renameSync(path.join(staging, path.basename(spec.package)), spec.binary);
       }

@@ -94,7 +94,7 @@ export class MessageConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: [...this.options.topics, this.retryTopicName],
-      fromBeginning: true,
+      fromBeginning: this.options.fromBeginning ?? true,
     });
     await this.consumer.run({
       autoCommit: false,
