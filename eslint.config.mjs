@@ -4,8 +4,8 @@ import tseslint from 'typescript-eslint';
 
 const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'];
 
-// Module boundaries (DESIGN.md §1): apps import libs, never another app; contracts import only contracts;
-// testing helpers only from test files.
+// Module boundaries (docs/architecture.md §1): apps import libs, never another app; contracts import only
+// contracts; testing helpers only from test files.
 const productionConstraints = [
   { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
   { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },

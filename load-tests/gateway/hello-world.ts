@@ -1,7 +1,7 @@
 /**
  * The baseline of the gateway benchmark: a bare `node:http` server answering every request with
  * 200 {"hello":"world"} — no framework, no logging, no middleware. Whatever the gateway costs on top of
- * Node's HTTP stack shows up as the ratio between the two maxima (DESIGN.md §8).
+ * Node's HTTP stack shows up as the ratio between the two maxima (docs/architecture.md §10).
  *
  *   node load-tests/gateway/hello-world.ts          # PORT=0 (any free port); prints its URL
  */

@@ -1,8 +1,8 @@
 /**
  * The gateway's maximum rate, as a ratio against a bare `node:http` hello world measured in the same run on
- * the same machine (DESIGN.md §8). For each target — the hello world (started here as a child process), then
- * the gateway's cached product read (`GET /v1/products/{id}` with a bearer token, one login up front) — the
- * k6 scenario max-rate.k6.js runs at each arrival rate of a ladder, one target at a time. Writes
+ * the same machine (docs/architecture.md §10). For each target — the hello world (started here as a child
+ * process), then the gateway's cached product read (`GET /v1/products/{id}` with a bearer token, one login up
+ * front) — the k6 scenario max-rate.k6.js runs at each arrival rate of a ladder, one target at a time. Writes
  * load-tests/results/gateway-<date>.json and .md with the machine it ran on.
  *
  *   npm start                # the stack, with the gateway on GATEWAY_URL (default http://127.0.0.1:3000)

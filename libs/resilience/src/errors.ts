@@ -1,4 +1,4 @@
-/** Errors carry a machine code, whether trying again can help, and their cause (STYLE §6). */
+/** Errors carry a machine code, whether trying again can help, and their cause (docs/architecture.md §3). */
 export abstract class ResilienceError extends Error {
   abstract readonly code: string;
   abstract readonly retriable: boolean;

@@ -154,7 +154,7 @@ export function postgresComponent(ctx: StackContext): Component {
       }
     },
     async afterStart() {
-      // One database and one role per service, each owning its database (DESIGN.md §2).
+      // One database and one role per service, each owning its database (docs/architecture.md §2).
       const secrets = loadSecrets(ctx.paths.stateDir, secretNames);
       const client = new Client({ connectionString: adminUrl(), connectionTimeoutMillis: 5_000 });
       await client.connect();

@@ -15,7 +15,7 @@ export interface OutboxWrite {
 
 /**
  * Transactional outbox: stages a message inside the caller's transaction. If that transaction rolls back,
- * the message never existed (DESIGN.md §5, invariant 5); if it commits, the relay will publish it.
+ * the message never existed (docs/architecture.md, invariant 5); if it commits, the relay will publish it.
  */
 export async function enqueue<T extends string, P>(
   manager: EntityManager,
