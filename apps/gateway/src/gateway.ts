@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import { ConsoleLogger, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import {
   ConsulDirectory,
   ConsulRegistration,
@@ -15,6 +15,7 @@ import {
   HEALTH_CHECKS,
   HealthController,
   correlationIdFrom,
+  edgeServerOptions,
   HttpErrorFilter,
   MetricsController,
   Readiness,
@@ -26,6 +27,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { AuthController } from './api/auth.controller';
 import { DependenciesController } from './api/dependencies.controller';
+import { openApiDocument } from './api/openapi';
 import { OrdersController } from './api/orders.controller';
 import { ProductsController } from './api/products.controller';
 import { AccessTokens } from './auth/access-tokens';
@@ -44,6 +46,16 @@ import { GatewayMetrics } from './metrics';
 import { ProductInvalidation } from './products/invalidation';
 import { ProductCache, toProduct, type Product } from './products/product-cache';
 import { DEPENDENCIES, Upstreams } from './upstream/upstreams';
+
+/** Every controller the gateway serves; its OpenAPI document is built from the ones under /v1. */
+export const GATEWAY_CONTROLLERS = [
+  AuthController,
+  ProductsController,
+  OrdersController,
+  DependenciesController,
+  HealthController,
+  MetricsController,
+] as const;
 
 export interface RunningGateway {
   readonly app: NestFastifyApplication;
@@ -130,14 +142,7 @@ export async function startGateway(
   class GatewayModule {}
   const module: DynamicModule = {
     module: GatewayModule,
-    controllers: [
-      AuthController,
-      ProductsController,
-      OrdersController,
-      DependenciesController,
-      HealthController,
-      MetricsController,
-    ],
+    controllers: [...GATEWAY_CONTROLLERS],
     providers: [
       { provide: GATEWAY_CONFIG, useValue: config },
       { provide: GatewayMetrics, useValue: metrics },
@@ -174,7 +179,11 @@ export async function startGateway(
 
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
-    new FastifyAdapter({ bodyLimit: config.GATEWAY_BODY_LIMIT, trustProxy: config.GATEWAY_TRUST_PROXY }),
+    new FastifyAdapter({
+      bodyLimit: config.GATEWAY_BODY_LIMIT,
+      trustProxy: config.GATEWAY_TRUST_PROXY,
+      ...edgeServerOptions(),
+    }),
     { logger },
   );
   app.useGlobalFilters(
@@ -237,21 +246,7 @@ export async function startGateway(
     ],
     maxAge: 600,
   });
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Saga Lab API')
-      .setDescription(
-        'The public edge of Saga Lab. Every error has one format: {"error":{"code","message","details?","correlationId"}}. ' +
-          'Every /v1 route is rate limited (RateLimit-* headers; 429 with Retry-After).',
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-  );
-  document.paths = Object.fromEntries(
-    Object.entries(document.paths).filter(([path]) => path.startsWith('/v1/')),
-  );
+  const document = openApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
   await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);

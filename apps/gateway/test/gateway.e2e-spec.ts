@@ -8,6 +8,7 @@ import {
   http,
   login,
   metric,
+  rawHttp,
   startGateway,
   startInventory,
   startOrder,
@@ -438,6 +439,31 @@ describe('gateway, end to end', () => {
   });
 
   describe('the edge', () => {
+    it('answers what Fastify and Node refuse before any route in the error format too (404, 431, 413)', async () => {
+      const token = alice.access_token;
+      // An id longer than any path segment the router accepts cannot exist: 404, not Fastify's own 414.
+      expectError(await http(`${gw}/v1/products/${'p'.repeat(101)}`, { token }), 404, 'NOT_FOUND');
+      // Headers over Node's 16 KB: its parser answers before Fastify runs; the answer is still ours.
+      const big = await rawHttp(gw, { path: '/v1/products', headers: { 'x-filler': 'f'.repeat(20_000) } });
+      expect(big.status).toBe(431);
+      expect(JSON.parse(big.body)).toEqual({
+        error: { code: 'HEADERS_TOO_LARGE', message: expect.any(String), correlationId: expect.any(String) },
+      });
+      // A client still streaming a 2 MB body reads the 413 instead of losing it to a reset connection.
+      const upload = await rawHttp(gw, {
+        method: 'POST',
+        path: '/v1/orders',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': randomUUID(),
+        },
+        bodyBytes: 2 * 1024 * 1024,
+      });
+      expect(upload.status).toBe(413);
+      expect(JSON.parse(upload.body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    });
+
     it('sets security headers, and answers CORS preflights for allowed origins only', async () => {
       const answer = await http(`${gw}/v1/products/espresso-beans`, { token: alice.access_token });
       expect(answer.headers.get('x-content-type-options')).toBe('nosniff');

@@ -1,4 +1,5 @@
 import { requireEnv, startServiceProcess, type ServiceProcess } from '@saga-lab/testing';
+import { request as httpRequest } from 'node:http';
 import { SignJWT } from 'jose';
 
 export const JWT_SECRET = 'e2e-secret-0123456789abcdef0123456789abcdef';
@@ -135,4 +136,38 @@ export async function metric(
       sum += Number(line.split(' ').pop());
   }
   return sum;
+}
+
+/**
+ * One request through node:http, for what fetch will not send or hides: oversized headers, and a body
+ * streamed in 64 KB chunks while the server may already have answered (the answer is read either way).
+ */
+export function rawHttp(
+  base: string,
+  init: { method?: string; path: string; headers?: Record<string, string>; bodyBytes?: number },
+): Promise<{ status: number; body: string }> {
+  const url = new URL(init.path, base);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, {
+      method: init.method ?? 'GET',
+      headers: { ...init.headers, ...(init.bodyBytes ? { 'content-length': String(init.bodyBytes) } : {}) },
+    });
+    request.once('response', (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.once('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.once('error', reject);
+    });
+    request.once('error', reject);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    let left = init.bodyBytes ?? 0;
+    const pump = (): void => {
+      while (left > 0 && !request.destroyed) {
+        left -= chunk.length;
+        if (!request.write(chunk)) return void request.once('drain', pump);
+      }
+      request.end();
+    };
+    pump();
+  });
 }

@@ -1,5 +1,7 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { afterDraining } from './edge';
+import { correlationIdFrom } from './input';
 
 /** A domain error that knows its HTTP status and machine code (e.g. 409 ORDER_LOCKED). */
 export class DomainError extends Error {
@@ -50,15 +52,18 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<{ headers: Record<string, string | undefined> }>();
+    const request = http.getRequest<{ headers: Record<string, string | undefined>; raw?: IncomingMessage }>();
     const reply = http.getResponse<Reply>();
-    const correlationId = request.headers['x-correlation-id'] ?? randomUUID();
+    const correlationId = correlationIdFrom(request.headers['x-correlation-id']);
     const { status, body } = toBody(exception, correlationId);
     if (status >= 500 && !(exception instanceof DomainError))
       this.log(`unhandled error (correlationId ${correlationId})`, exception);
     if (exception instanceof DomainError)
       for (const [name, value] of Object.entries(exception.headers ?? {})) reply.header(name, value);
-    reply.status(status).header('content-type', 'application/json').send(body);
+    const send = (): void => reply.status(status).header('content-type', 'application/json').send(body);
+    // A body over the limit is refused before it was read: read the rest first, or the client loses the answer.
+    if (status === 413 && request.raw) afterDraining(request.raw, send);
+    else send();
   }
 }
 

@@ -3,3 +3,4 @@ export { HEALTH_CHECKS, HealthController, Readiness, type HealthChecks } from '.
 export { MetricsController, ServiceMetrics } from './metrics';
 export { DEFAULT_LIMIT, decodeCursor, encodeCursor, pageQuery, type Page } from './pagination';
 export { correlationIdFrom, parseInput } from './input';
+export { MAX_PARAM_LENGTH, edgeServerOptions } from './edge';

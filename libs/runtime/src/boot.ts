@@ -30,6 +30,7 @@ import {
   MetricsController,
   Readiness,
   ServiceMetrics,
+  edgeServerOptions,
 } from '@saga-lab/observability';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { DataSource, type MigrationInterface } from 'typeorm';
@@ -152,7 +153,7 @@ export async function bootService(
   const readiness = new Readiness();
   const app = await NestFactory.create(
     appModule(spec, deps, admin, readiness, metrics),
-    new FastifyAdapter({ bodyLimit: 64 * 1024 }),
+    new FastifyAdapter({ bodyLimit: 64 * 1024, ...edgeServerOptions() }),
     { logger },
   );
   app.useGlobalFilters(

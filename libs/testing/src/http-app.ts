@@ -1,7 +1,7 @@
 import { Module, type INestApplication, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { HttpErrorFilter } from '@saga-lab/observability';
+import { HttpErrorFilter, edgeServerOptions } from '@saga-lab/observability';
 
 /**
  * Serves some controllers on 127.0.0.1 (NestJS on Fastify with the one error format), without the rest of
@@ -13,7 +13,9 @@ export async function serveControllers(
 ): Promise<{ app: INestApplication; url: string }> {
   @Module({ controllers, providers })
   class ControllersUnderTest {}
-  const app = await NestFactory.create(ControllersUnderTest, new FastifyAdapter(), { logger: false });
+  const app = await NestFactory.create(ControllersUnderTest, new FastifyAdapter(edgeServerOptions()), {
+    logger: false,
+  });
   app.useGlobalFilters(new HttpErrorFilter());
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl() };

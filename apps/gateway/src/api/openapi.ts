@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, type INestApplication } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -8,11 +8,47 @@ import {
   ApiQuery,
   ApiResponse,
   ApiTags,
+  DocumentBuilder,
+  SwaggerModule,
+  type OpenAPIObject,
 } from '@nestjs/swagger';
 import { z } from 'zod';
 import { errorBody } from './schemas';
 
 type JsonSchema = Record<string, unknown>;
+
+/**
+ * The document's tags, each declared once with what it groups. Swagger UI lists an operation under every
+ * tag it has, so each operation names exactly one of these (`Operation({ tag })`).
+ */
+export const API_TAGS = {
+  auth: 'Log in with a password, rotate refresh tokens, log out',
+  products: 'The product catalog: cursor pages, ETag/304, changes by admins',
+  orders: 'Place orders (with an Idempotency-Key) and read them back, assembled from the services',
+} as const;
+export type ApiTag = keyof typeof API_TAGS;
+
+/**
+ * The gateway's OpenAPI document (served at /docs): the /v1 operations, each under the one tag its
+ * `Operation()` names. NestJS swagger would also tag every operation of an untagged controller with the
+ * controller's class name ("Auth", "Products", …), listing each operation twice, so that is switched off.
+ */
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  const builder = new DocumentBuilder()
+    .setTitle('Saga Lab API')
+    .setDescription(
+      'The public edge of Saga Lab. Every error has one format: {"error":{"code","message","details?","correlationId"}}. ' +
+        'Every /v1 route is rate limited (RateLimit-* headers; 429 with Retry-After).',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  for (const [name, description] of Object.entries(API_TAGS)) builder.addTag(name, description);
+  const document = SwaggerModule.createDocument(app, builder.build(), { autoTagControllers: false });
+  document.paths = Object.fromEntries(
+    Object.entries(document.paths).filter(([path]) => path.startsWith('/v1/')),
+  );
+  return document;
+}
 
 /** OpenAPI 3.0 schema of a zod schema (the API's single source of shapes). */
 export function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonSchema {
@@ -82,7 +118,7 @@ const RATE_LIMIT_HEADERS = {
 };
 
 export interface OperationSpec {
-  readonly tag: string;
+  readonly tag: ApiTag;
   readonly summary: string;
   readonly description?: string;
   readonly auth: boolean;
