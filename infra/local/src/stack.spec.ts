@@ -10,6 +10,7 @@ describe('up with an external endpoint', () => {
   it('checks it answers, and says which variable points where when it does not', async () => {
     const env = {
       ...process.env,
+      SAGA_LAB_PROFILE: '', // the user's profile, whatever profile runs this test
       SAGA_LAB_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'stack-')),
       REDIS_URL: 'redis://127.0.0.1:1',
     };
@@ -19,6 +20,20 @@ describe('up with an external endpoint', () => {
       'REDIS_URL points at redis://127.0.0.1:1, but redis does not answer there.',
     );
     expect((error as StackError).fix).toBe('Start it, or unset REDIS_URL to let the stack provision one.');
+  }, 15_000);
+
+  it('in the test profile, names the SAGA_LAB_TEST_ variable, and ignores the user’s own', async () => {
+    const env = {
+      ...process.env,
+      SAGA_LAB_PROFILE: 'test',
+      SAGA_LAB_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'stack-')),
+      REDIS_URL: 'redis://127.0.0.1:2',
+      SAGA_LAB_TEST_REDIS_URL: 'redis://127.0.0.1:1',
+    };
+    const error = await up(createContext(env, silentReporter()), ['redis']).catch((e: unknown) => e);
+    expect((error as StackError).message).toBe(
+      'SAGA_LAB_TEST_REDIS_URL points at redis://127.0.0.1:1, but redis does not answer there.',
+    );
   }, 15_000);
 });
 
