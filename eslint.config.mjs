@@ -5,16 +5,24 @@ import tseslint from 'typescript-eslint';
 const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'];
 
 // Module boundaries (docs/architecture.md §1): apps import libs, never another app; contracts import only
-// contracts; testing helpers only from test files.
+// contracts and the kernel; testing helpers only from test files.
+// type:kernel (libs/errors) is what every layer must share to speak the same language — the error root
+// that contract violations extend too — so anything may import it and it imports nothing of ours. It is a
+// tag of its own because neither existing one fits: as type:lib the contracts could not import it, as
+// type:contracts it would pass for a message contract.
 const productionConstraints = [
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
-  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
-  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-  { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
-  { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:testing'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel'] },
+  { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel'] },
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:kernel'] },
+  { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:kernel'] },
+  { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel'] },
+  {
+    sourceTag: 'type:testing',
+    onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel', 'type:testing'],
+  },
 ];
 const testConstraints = productionConstraints.map((c) =>
-  c.sourceTag === 'type:contracts'
+  c.sourceTag === 'type:contracts' || c.sourceTag === 'type:kernel'
     ? c
     : { ...c, onlyDependOnLibsWithTags: [...new Set([...c.onlyDependOnLibsWithTags, 'type:testing'])] },
 );

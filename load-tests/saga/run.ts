@@ -8,20 +8,15 @@
  *   npm run load:saga               # or: RATES=30,300 DURATION=20s npm run load:saga
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { k6Run } from '../shared/k6';
+import { RESULTS_DIR, describeMachine, today, writeResults } from '../shared/results';
+import { required, runScript } from '../shared/script';
 
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value)
-    throw new Error(
-      `${name} is not set: run through \`npm run load:saga\` (it exports the stack's environment)`,
-    );
-  return value;
-};
+const env = (name: string): string =>
+  required(name, "run through `npm run load:saga` (it exports the stack's environment)");
 
 interface Run {
   readonly rate: number;
@@ -97,32 +92,21 @@ async function main(): Promise<void> {
   for (const rate of rates) {
     const customer = `load-${Date.now()}-${rate}`;
     process.stderr.write(`… ${rate} orders/s for ${duration}\n`);
-    execFileSync(k6, ['run', '--quiet', '--no-usage-report', path.join(__dirname, 'place-orders.k6.js')], {
-      env: {
-        ...process.env,
-        RATE: String(rate),
-        DURATION: duration,
-        ORDER_URL: orderUrl,
-        CUSTOMER: customer,
-        K6_NO_USAGE_REPORT: 'true',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+    const k6Scenario = k6Run(path.join(__dirname, 'place-orders.k6.js'), {
+      RATE: String(rate),
+      DURATION: duration,
+      ORDER_URL: orderUrl,
+      CUSTOMER: customer,
     });
+    execFileSync(k6, k6Scenario.args, { env: k6Scenario.env, stdio: ['ignore', 'inherit', 'inherit'] });
     runs.push(await measure(orderDb, customer, rate, duration));
   }
   await inventoryDb.end();
   await orderDb.end();
 
-  const machine = {
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model ?? 'unknown',
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    node: process.version,
-  };
-  const stamp = new Date().toISOString().slice(0, 10);
-  const dir = path.join(__dirname, '..', 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, `saga-${stamp}.json`), `${JSON.stringify({ machine, runs }, null, 2)}\n`);
+  // The saga's results have never named the kernel: their shape stays as it was.
+  const { kernel: _kernel, ...machine } = describeMachine();
+  const stamp = today();
   const report = [
     `# Saga throughput and completion time (${stamp})`,
     '',
@@ -143,11 +127,8 @@ async function main(): Promise<void> {
     '(rate limits, 503 when the backlog is deep) is what keeps a system below that point.',
     '',
   ].join('\n');
-  writeFileSync(path.join(dir, `saga-${stamp}.md`), report);
+  writeResults(path.join(RESULTS_DIR, `saga-${stamp}`), { machine, runs }, report);
   process.stdout.write(`${report}\n`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+runScript(main);

@@ -1,27 +1,20 @@
 import 'reflect-metadata';
 import helmet from '@fastify/helmet';
 import { ConsoleLogger, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { APP_GUARD } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import {
-  ConsulDirectory,
-  ConsulRegistration,
-  StaticDirectory,
-  consulClient,
-  type ServiceDirectory,
-} from '@saga-lab/discovery';
+import { ConsulDirectory, StaticDirectory, consulClient, type ServiceDirectory } from '@saga-lab/discovery';
 import {
   HEALTH_CHECKS,
   HealthController,
   correlationIdFrom,
-  edgeServerOptions,
-  HttpErrorFilter,
   MetricsController,
   Readiness,
   ServiceMetrics,
 } from '@saga-lab/observability';
 import { Deadline } from '@saga-lab/resilience';
+import { createHttpApp, serveHttp, type HttpSpec } from '@saga-lab/runtime';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +27,7 @@ import { AccessTokens } from './auth/access-tokens';
 import { RefreshTokens } from './auth/refresh-tokens';
 import { UserStore } from './auth/users';
 import type { GatewayConfig } from './config';
+import { GATEWAY_HTTP_STATUSES } from './errors';
 import { EdgeGuard, GATEWAY_CONFIG } from './edge/edge.guard';
 import { IdempotencyStore } from './edge/idempotency';
 import {
@@ -44,7 +38,8 @@ import {
 } from './edge/rate-limiter';
 import { GatewayMetrics } from './metrics';
 import { ProductInvalidation } from './products/invalidation';
-import { ProductCache, toProduct, type Product } from './products/product-cache';
+import { ProductCache } from './products/product-cache';
+import { productAnswer } from './upstream/answers';
 import { DEPENDENCIES, Upstreams } from './upstream/upstreams';
 
 /** Every controller the gateway serves; its OpenAPI document is built from the ones under /v1. */
@@ -108,20 +103,24 @@ export async function startGateway(
     redis,
     async (productId) => {
       // A load is shared by every request waiting on it (single-flight), so it has a budget of its own.
-      const response = await upstreams.call<Product>('inventory', {
-        method: 'GET',
-        path: `/products/${encodeURIComponent(productId)}`,
-        deadline: Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS),
-        correlationId: randomUUID(),
-      });
-      return response.status === 200 ? toProduct(response.body) : undefined;
+      const response = await upstreams.call(
+        'inventory',
+        {
+          method: 'GET',
+          path: `/products/${encodeURIComponent(productId)}`,
+          deadline: Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS),
+          correlationId: randomUUID(),
+        },
+        productAnswer,
+      );
+      return response.ok ? response.body : undefined;
     },
     metrics,
     { ttlMs: config.GATEWAY_PRODUCT_CACHE_TTL_MS, maxEntries: config.GATEWAY_PRODUCT_CACHE_MAX },
   );
   const kafka = new Kafka({
     clientId: `gateway-${config.GATEWAY_INSTANCE_ID}`,
-    brokers: config.KAFKA_BROKERS.split(','),
+    brokers: config.KAFKA_BROKERS,
     logLevel: logLevel.WARN,
   });
   const invalidation = new ProductInvalidation(kafka, config.GATEWAY_INSTANCE_ID, cache, (m) =>
@@ -177,20 +176,19 @@ export async function startGateway(
     ],
   };
 
-  const app = await NestFactory.create<NestFastifyApplication>(
+  const http: HttpSpec = {
+    name: 'gateway',
+    host: config.GATEWAY_HOST,
+    port: config.GATEWAY_PORT,
+    bodyLimit: config.GATEWAY_BODY_LIMIT,
+    trustProxy: config.GATEWAY_TRUST_PROXY,
+    consulAddress: config.CONSUL_HTTP_ADDR,
     module,
-    new FastifyAdapter({
-      bodyLimit: config.GATEWAY_BODY_LIMIT,
-      trustProxy: config.GATEWAY_TRUST_PROXY,
-      ...edgeServerOptions(),
-    }),
-    { logger },
-  );
-  app.useGlobalFilters(
-    new HttpErrorFilter((message, error) =>
-      logger.error(`${message}: ${error instanceof Error ? error.stack : String(error)}`),
-    ),
-  );
+    httpStatuses: GATEWAY_HTTP_STATUSES,
+    readiness,
+    logger,
+  };
+  const app = await createHttpApp(http);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeContentTypeParser('text/plain'); // the API speaks JSON only: anything else is a 415
   fastify.addHook('onRequest', async (request, reply) => {
@@ -249,30 +247,14 @@ export async function startGateway(
   const document = openApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
 
-  await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
-  const { port } = app.getHttpServer().address() as { port: number };
-  const url = `http://${config.GATEWAY_HOST}:${port}`;
-  const registration = consul
-    ? new ConsulRegistration(consul, {
-        name: 'gateway',
-        id: `gateway-${config.GATEWAY_HOST}-${port}`,
-        address: config.GATEWAY_HOST,
-        port,
-        healthUrl: `${url}/health/ready`,
-      })
-    : undefined;
-  await registration?.register();
-  logger.log(`gateway listening on ${url} (rate limiting: ${config.GATEWAY_RATE_LIMIT_MODE})`);
+  const served = await serveHttp(app, http);
+  logger.log(`gateway listening on ${served.url} (rate limiting: ${config.GATEWAY_RATE_LIMIT_MODE})`);
 
   return {
     app,
-    url,
+    url: served.url,
     async close() {
-      readiness.accepting = false;
-      await registration
-        ?.deregister()
-        .catch((error: unknown) => logger.warn(`consul deregister: ${String(error)}`));
-      await app.close();
+      await served.close(); // not ready, deregistered, requests drained
       await invalidation.stop();
       await limiter.close();
       directory.close();

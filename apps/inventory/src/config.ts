@@ -1,10 +1,11 @@
-import { kafkaBrokers, parseConfig, postgresUrl } from '@saga-lab/runtime';
+import { kafkaBrokers, parseConfig, postgresUrl, relayConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 /** Validated at boot: a wrong setting stops the service with the variable's name and what was expected. */
 export const configSchema = z.object({
   INVENTORY_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
+  ...relayConfig,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   INVENTORY_HOST: z.string().default('127.0.0.1'),
   INVENTORY_PORT: z.coerce.number().int().min(0).max(65_535).default(3002),

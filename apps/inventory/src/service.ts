@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { bootService, type RunningService } from '@saga-lab/runtime';
+import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
 import { CatalogController } from './api/catalog.controller';
+import { INVENTORY_HTTP_STATUSES } from './api/http-statuses';
 import { ReservationsController } from './api/reservations.controller';
 import type { InventoryConfig } from './config';
 import { Inventory1732500000000 } from './infra/migrations/1732500000000-inventory';
@@ -21,11 +22,13 @@ export function startInventoryService(
       databaseUrl: config.INVENTORY_DATABASE_URL,
       dbPoolSize: config.INVENTORY_DB_POOL,
       migrations: [Inventory1732500000000],
-      kafkaBrokers: config.KAFKA_BROKERS.split(','),
+      kafkaBrokers: config.KAFKA_BROKERS,
+      relay: relayKnobs(config),
       consumerGroup: CONSUMER_GROUP,
       consumerConcurrency: config.INVENTORY_CONSUMER_CONCURRENCY,
       ...(config.CONSUL_HTTP_ADDR ? { consulAddress: config.CONSUL_HTTP_ADDR } : {}),
       controllers: [CatalogController, ReservationsController, StockCommandsController],
+      httpStatuses: INVENTORY_HTTP_STATUSES,
       prepare: async ({ dataSource }) => {
         if (config.INVENTORY_SEED === 'true') await seedCatalog(dataSource);
       },

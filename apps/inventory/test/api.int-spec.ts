@@ -9,6 +9,7 @@ import { ReservationsController } from '../src/api/reservations.controller';
 import { updateProduct } from '../src/domain/products';
 import { releaseStock, reserveStock } from '../src/domain/reservations';
 import { Inventory1732500000000 } from '../src/infra/migrations/1732500000000-inventory';
+import { INVENTORY_HTTP_STATUSES } from '../src/api/http-statuses';
 
 /**
  * The internal HTTP API the gateway calls, against real PostgreSQL in a schema of its own (so pages are
@@ -69,6 +70,7 @@ describe('inventory internal API (real PostgreSQL)', () => {
     ({ app, url: base } = await serveControllers(
       [CatalogController, ReservationsController],
       [{ provide: DataSource, useValue: dataSource }],
+      INVENTORY_HTTP_STATUSES,
     ));
   });
   beforeEach(async () => {

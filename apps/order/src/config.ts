@@ -1,9 +1,10 @@
-import { kafkaBrokers, parseConfig, postgresUrl } from '@saga-lab/runtime';
+import { kafkaBrokers, parseConfig, postgresUrl, relayConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   ORDER_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
+  ...relayConfig,
   /** Where the catalog's prices come from (the inventory service's internal API). */
   INVENTORY_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3002'),
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),

@@ -1,33 +1,69 @@
-import type { LoggerService } from '@nestjs/common';
+import { ConsoleLogger, type LoggerService } from '@nestjs/common';
+import {
+  ConsulDirectory,
+  ServiceClient,
+  StaticDirectory,
+  consulClient,
+  type ServiceDirectory,
+} from '@saga-lab/discovery';
 import { enqueue } from '@saga-lab/messaging';
-import { bootService, type RunningService } from '@saga-lab/runtime';
-import { SagaInstances1732400000000, SagaStore, type CommandSink } from '@saga-lab/saga';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { INVENTORY_URL, OrdersController } from './api/orders.controller';
+import { DependencyPolicy } from '@saga-lab/resilience';
+import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
+import { SagaInstances1732400000000, SagaReaper, SagaStore, type CommandSink } from '@saga-lab/saga';
+import { ORDER_HTTP_STATUSES } from './api/http-statuses';
+import { OrdersController } from './api/orders.controller';
 import type { OrderConfig } from './config';
 import { settleOrder } from './domain/orders';
 import { Orders1732600000000 } from './infra/migrations/1732600000000-orders';
 import { OrdersPageIndexes1732700000000 } from './infra/migrations/1732700000000-orders-page-indexes';
-import { CONSUMER_GROUP, PLACE_ORDER_SAGA, SagaRepliesController } from './messaging/saga-replies.controller';
+import { CONSUMER_GROUP, SagaRepliesController } from './messaging/saga-replies.controller';
 import { placeOrderSaga, type PlaceOrderData } from './saga/place-order.saga';
+import { Catalog } from './infra/catalog';
+import { CATALOG, PLACE_ORDER_SAGA } from './tokens';
 
 export type { RunningService };
 
 /** Saga commands leave through the outbox, in the transaction of the transition that decided them. */
-const viaOutbox: CommandSink = async (manager, command, meta) => {
-  await enqueue(manager, command.definition, command.payload as never, meta);
-};
+const viaOutbox: CommandSink = (manager, command, meta) =>
+  command.send(async (definition, payload) => {
+    await enqueue(manager, definition, payload, meta);
+  });
 
-export function startOrderService(config: OrderConfig, logger?: LoggerService): Promise<RunningService> {
+/** Inventory, as the order service calls it: through discovery (Consul when configured), with a breaker. */
+function inventoryClient(
+  config: OrderConfig,
+  logger: LoggerService,
+): { client: ServiceClient; directory: ServiceDirectory } {
+  const directory = config.CONSUL_HTTP_ADDR
+    ? new ConsulDirectory(consulClient(config.CONSUL_HTTP_ADDR), ['inventory'], (service, error) =>
+        logger.warn(`consul watch ${service}: ${String(error)}`),
+      )
+    : new StaticDirectory({ inventory: config.INVENTORY_URL });
+  const policy = new DependencyPolicy('inventory', {
+    failureThreshold: 5,
+    halfOpenAfterMs: 5_000,
+    maxAttempts: 3,
+    initialBackoffMs: 25,
+    maxBackoffMs: 250,
+    callTimeoutMs: 1_000,
+  });
+  return { client: new ServiceClient('inventory', directory, policy), directory };
+}
+
+export async function startOrderService(
+  config: OrderConfig,
+  logger: LoggerService = new ConsoleLogger('order', { json: true }),
+): Promise<RunningService> {
+  const inventory = inventoryClient(config, logger);
+  if (inventory.directory instanceof ConsulDirectory) await inventory.directory.ready();
   const saga = new SagaStore<PlaceOrderData>(
     placeOrderSaga({
       reserveStockMs: config.ORDER_RESERVE_TIMEOUT_MS,
       authorizePaymentMs: config.ORDER_AUTHORIZE_TIMEOUT_MS,
       capturePaymentMs: config.ORDER_CAPTURE_TIMEOUT_MS,
     }),
-    viaOutbox,
-    undefined,
-    settleOrder,
+    // The order's status moves with its saga, in the same transaction.
+    { send: viaOutbox, onTransition: settleOrder },
   );
   return bootService(
     {
@@ -37,35 +73,24 @@ export function startOrderService(config: OrderConfig, logger?: LoggerService): 
       databaseUrl: config.ORDER_DATABASE_URL,
       dbPoolSize: config.ORDER_DB_POOL,
       migrations: [SagaInstances1732400000000, Orders1732600000000, OrdersPageIndexes1732700000000],
-      kafkaBrokers: config.KAFKA_BROKERS.split(','),
+      kafkaBrokers: config.KAFKA_BROKERS,
+      relay: relayKnobs(config),
       consumerGroup: CONSUMER_GROUP,
       consumerConcurrency: config.ORDER_CONSUMER_CONCURRENCY,
-      ...(config.CONSUL_HTTP_ADDR ? { consulAddress: config.CONSUL_HTTP_ADDR } : {}),
+      consulAddress: config.CONSUL_HTTP_ADDR,
       controllers: [OrdersController, SagaRepliesController],
+      httpStatuses: ORDER_HTTP_STATUSES,
       providers: () => [
         { provide: PLACE_ORDER_SAGA, useValue: saga },
-        { provide: INVENTORY_URL, useValue: config.INVENTORY_URL.replace(/\/+$/, '') },
+        { provide: CATALOG, useValue: new Catalog(inventory.client) },
       ],
       // Deadline reaper: overdue sagas are moved to compensation (and compensations re-sent) every interval.
-      background: ({ dataSource, logger: log }) => {
-        let running = true;
-        const loop = (async () => {
-          while (running) {
-            try {
-              await saga.reapOverdue(dataSource);
-            } catch (error) {
-              log.warn(`saga reaper: ${String(error)}`);
-            }
-            await sleep(config.ORDER_REAPER_INTERVAL_MS);
-          }
-        })();
-        return {
-          async stop() {
-            running = false;
-            await loop;
-          },
-        };
-      },
+      background: ({ dataSource, logger: log }) =>
+        new SagaReaper(saga, dataSource, {
+          intervalMs: config.ORDER_REAPER_INTERVAL_MS,
+          onError: (error) => log.warn(`saga reaper: ${String(error)}`),
+        }),
+      dispose: () => inventory.directory.close(),
     },
     logger,
   );

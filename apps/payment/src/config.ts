@@ -1,4 +1,4 @@
-import { kafkaBrokers, parseConfig, postgresUrl } from '@saga-lab/runtime';
+import { kafkaBrokers, parseConfig, postgresUrl, relayConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
 const rate = z.coerce.number().min(0).max(1);
@@ -6,6 +6,7 @@ const rate = z.coerce.number().min(0).max(1);
 export const configSchema = z.object({
   PAYMENT_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
+  ...relayConfig,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   PAYMENT_HOST: z.string().default('127.0.0.1'),
   PAYMENT_PORT: z.coerce.number().int().min(0).max(65_535).default(3003),

@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
-import { bootService, type RunningService } from '@saga-lab/runtime';
+import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
 import { DataSource } from 'typeorm';
+import { PAYMENT_HTTP_STATUSES } from './api/http-statuses';
 import { PaymentsController } from './api/payments.controller';
 import { ProviderFaultsController } from './api/provider-faults.controller';
 import type { PaymentConfig } from './config';
@@ -45,11 +46,13 @@ export async function startPaymentService(
         databaseUrl: config.PAYMENT_DATABASE_URL,
         dbPoolSize: config.PAYMENT_DB_POOL,
         migrations: [Payment1732600000000],
-        kafkaBrokers: config.KAFKA_BROKERS.split(','),
+        kafkaBrokers: config.KAFKA_BROKERS,
+        relay: relayKnobs(config),
         consumerGroup: CONSUMER_GROUP,
         consumerConcurrency: config.PAYMENT_CONSUMER_CONCURRENCY,
         ...(config.CONSUL_HTTP_ADDR ? { consulAddress: config.CONSUL_HTTP_ADDR } : {}),
         controllers: [PaymentsController, PaymentCommandsController, ProviderFaultsController],
+        httpStatuses: PAYMENT_HTTP_STATUSES,
         providers: () => [{ provide: PAYMENT_PROVIDER, useValue: provider }],
       },
       logger,

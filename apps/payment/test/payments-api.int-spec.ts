@@ -4,10 +4,11 @@ import { requireEnv, serveControllers, testSchema } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { PaymentsController } from '../src/api/payments.controller';
-import { authorizePayment, capturePayment, voidPayment } from '../src/domain/payments';
+import { authorizePayment, capturePayment, voidOrRefundPayment } from '../src/domain/payments';
 import { Payment1732600000000 } from '../src/infra/migrations/1732600000000-payment';
 import { ProviderSimulator } from '../src/provider/provider-simulator';
 import { seededRandom } from '../src/provider/random';
+import { PAYMENT_HTTP_STATUSES } from '../src/api/http-statuses';
 
 /**
  * GET /payments/:orderId, the read the gateway calls, against real PostgreSQL in a schema of its own. Only the
@@ -48,6 +49,7 @@ describe('payment internal API (real PostgreSQL)', () => {
     ({ app, url: base } = await serveControllers(
       [PaymentsController],
       [{ provide: DataSource, useValue: dataSource }],
+      PAYMENT_HTTP_STATUSES,
     ));
   });
   afterAll(async () => {
@@ -94,7 +96,7 @@ describe('payment internal API (real PostgreSQL)', () => {
     });
 
     const voidedFirst = randomUUID();
-    await dataSource.transaction((m) => voidPayment(m, provider, voidedFirst));
+    await dataSource.transaction((m) => voidOrRefundPayment(m, provider, voidedFirst));
     await expect(get(voidedFirst)).resolves.toMatchObject({
       status: 200,
       body: { orderId: voidedFirst, status: 'VOIDED', amount: null },

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import {
   authorizePayment,
   capturePayment,
-  voidPayment,
+  voidOrRefundPayment,
   type AuthorizeCommand,
   type AuthorizeResult,
 } from '../src/domain/payments';
@@ -51,7 +51,8 @@ describe('payments (real PostgreSQL, provider simulator with faults)', () => {
   const authorize = (command: AuthorizeCommand): Promise<AuthorizeResult> =>
     dataSource.transaction((m) => authorizePayment(m, provider, command));
   const capture = (orderId: string) => dataSource.transaction((m) => capturePayment(m, provider, orderId));
-  const voidIt = (orderId: string) => dataSource.transaction((m) => voidPayment(m, provider, orderId));
+  const voidIt = (orderId: string) =>
+    dataSource.transaction((m) => voidOrRefundPayment(m, provider, orderId));
   const order = (amountMinor = 2_599): AuthorizeCommand => ({
     orderId: randomUUID(),
     customerId: 'customer-1',
@@ -175,8 +176,8 @@ describe('payments (real PostgreSQL, provider simulator with faults)', () => {
   it('voids an authorization once, however often the void is delivered', async () => {
     const command = order();
     await authorize(command);
-    await expect(voidIt(command.orderId)).resolves.toEqual({ voided: true });
-    await expect(voidIt(command.orderId)).resolves.toEqual({ voided: false });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'VOIDED' });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'NOTHING_HELD' });
     expect(await kindsOf(command.orderId)).toEqual(['AUTHORIZE APPROVED', 'VOID APPROVED']);
     expect(await payment(command.orderId)).toMatchObject({ status: 'VOIDED' });
     // Compensated: neither a capture nor a repeated authorization charges any more.
@@ -189,8 +190,8 @@ describe('payments (real PostgreSQL, provider simulator with faults)', () => {
     const command = order(7_000);
     await authorize(command);
     await capture(command.orderId);
-    await expect(voidIt(command.orderId)).resolves.toEqual({ voided: true });
-    await expect(voidIt(command.orderId)).resolves.toEqual({ voided: false });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'REFUNDED' });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'NOTHING_HELD' });
     const entries = await ledger(command.orderId);
     expect(entries.map((e) => [e.kind, e.outcome, e.amount_minor])).toEqual([
       ['AUTHORIZE', 'APPROVED', '7000'],
@@ -202,7 +203,7 @@ describe('payments (real PostgreSQL, provider simulator with faults)', () => {
 
   it('a void that came first keeps a late authorization from charging', async () => {
     const command = order();
-    await expect(voidIt(command.orderId)).resolves.toEqual({ voided: false });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'NOTHING_HELD' });
     expect(await payment(command.orderId)).toMatchObject({ status: 'VOIDED', amount_minor: null });
     await expect(authorize(command)).resolves.toEqual({ ok: false, reason: 'DECLINED' });
     expect(await ledger(command.orderId)).toEqual([]);
@@ -214,7 +215,7 @@ describe('payments (real PostgreSQL, provider simulator with faults)', () => {
     await expect(authorize(command)).rejects.toMatchObject({ code: 'PROVIDER_RESPONSE_LOST' });
     provider.setFaults({ lostResponseRate: 0 });
     // The saga gave up on the authorization and compensates.
-    await expect(voidIt(command.orderId)).resolves.toEqual({ voided: true });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'VOIDED' });
     expect(await kindsOf(command.orderId)).toEqual(['AUTHORIZE APPROVED', 'VOID APPROVED']);
     expect(await payment(command.orderId)).toMatchObject({ status: 'VOIDED', amount_minor: '3100' });
     await expect(authorize(command)).resolves.toEqual({ ok: false, reason: 'DECLINED' });

@@ -6,9 +6,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
-  readlinkSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -16,6 +14,7 @@ import {
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processExecutable, processIds, readProcessStat } from '@saga-lab/observability';
 import { LOOPBACK } from './config';
 import { downloadFailed, portTaken } from './errors';
 
@@ -75,13 +74,8 @@ export function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
-  // A zombie still answers signal 0; treat it as gone.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
+  // A zombie still answers signal 0; treat it as gone. Without /proc, signal 0 alone decides.
+  return readProcessStat(pid)?.state !== 'Z';
 }
 
 /**
@@ -90,12 +84,9 @@ export function isAlive(pid: number): boolean {
  * line, which some servers rewrite (redis-server shows its address there).
  */
 export function isSameProgram(record: PidRecord): boolean {
-  let running: string;
-  try {
-    running = readlinkSync(`/proc/${record.pid}/exe`);
-  } catch {
-    return true; // no /proc, or another user's process we may not inspect: the pid alone decides
-  }
+  const running = processExecutable(record.pid);
+  // No /proc, or another user's process we may not inspect: the pid alone decides.
+  if (running === undefined) return true;
   const recorded = record.executable ?? record.command.split(' ')[0] ?? '';
   try {
     return realpathSync(recorded) === running;
@@ -109,9 +100,9 @@ export function isSameProgram(record: PidRecord): boolean {
  * daemon is re-parented to PID 1, which may take a while to reap it.
  */
 export function groupAlive(pgid: number): boolean {
-  let entries: string[];
+  let pids: number[];
   try {
-    entries = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+    pids = processIds();
   } catch {
     try {
       process.kill(-pgid, 0);
@@ -120,15 +111,9 @@ export function groupAlive(pgid: number): boolean {
       return (error as NodeJS.ErrnoException).code === 'EPERM';
     }
   }
-  return entries.some((pid) => {
-    try {
-      // /proc/<pid>/stat: "pid (comm) state ppid pgrp …"; comm may contain spaces and parentheses.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return Number(pgrp) === pgid && state !== 'Z';
-    } catch {
-      return false; // exited while we looked
-    }
+  return pids.some((pid) => {
+    const stat = readProcessStat(pid); // undefined: exited while we looked
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
   });
 }
 

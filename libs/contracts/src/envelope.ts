@@ -1,3 +1,4 @@
+import { AppError } from '@saga-lab/errors';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { TopicName } from './topics';
@@ -31,6 +32,15 @@ export interface MessageDefinition<T extends string = string, P = unknown> {
   /** The Kafka key: the aggregate id, so one aggregate's messages stay in order. */
   key(payload: P): string;
 }
+
+/** Any message definition, whatever its type name and payload. */
+export type AnyMessage = MessageDefinition<string, unknown>;
+
+/** A message's payload type, as its schema outputs it. */
+export type PayloadOf<M extends AnyMessage> = z.output<M['payload']>;
+
+/** The validated envelope a handler of message `M` receives: `EnvelopeFor<typeof ReserveStock>`. */
+export type EnvelopeFor<M extends AnyMessage> = EnvelopeOf<PayloadOf<M>>;
 
 /** Declares a message; its payload type is inferred from the schema (never from `key`). */
 export function defineMessage<T extends string, S extends z.ZodType>(
@@ -69,16 +79,12 @@ export function createEnvelope<T extends string, P>(
 }
 
 /** Raised for a message that does not match its contract; the messaging layer sends it to the DLQ. */
-export class ContractViolation extends Error {
-  readonly code = 'CONTRACT_VIOLATION';
-  readonly retriable = false;
-
+export class ContractViolation extends AppError<'CONTRACT_VIOLATION'> {
   constructor(
     message: string,
     readonly issues: readonly { path: string; message: string }[],
   ) {
-    super(message);
-    this.name = 'ContractViolation';
+    super('CONTRACT_VIOLATION', message);
   }
 }
 

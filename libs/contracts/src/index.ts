@@ -9,6 +9,7 @@ export * from './topics';
 export * from './inventory/messages';
 export * from './order/messages';
 export * from './payment/messages';
+export * from './participants';
 
 /** Every message definition, for routing by `type` and for documentation. */
 export const MESSAGES: readonly MessageDefinition<string, never>[] = [

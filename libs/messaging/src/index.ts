@@ -6,6 +6,7 @@ export { InboxRecord, MessagingTables1732300000000, OutboxMessage };
 export { processOnce } from './inbox/inbox';
 export { enqueue, metaCausedBy, type OutboxWrite } from './outbox/outbox';
 export { OutboxRelay, type RelayOptions } from './outbox/relay';
+export { WorkLoop, type WorkLoopOptions } from './work-loop';
 export {
   TopicsNotReady,
   contractTopics,
@@ -28,9 +29,12 @@ export { DEFAULT_RETRY, isRetriable, retryDelayMs, type RetryPolicy } from './co
 export const messagingEntities = [OutboxMessage, InboxRecord];
 export const messagingMigrations = [MessagingTables1732300000000];
 export {
+  HandlerTransaction,
   KafkaDeliveryContext,
   KafkaTransport,
   RethrowToTransport,
+  transactionalInbox,
   type KafkaTransportOptions,
+  type UnitOfWork,
 } from './nest/kafka-transport';
 export { childTraceparent, currentTraceparent, newTraceparent, withTraceContext } from './trace-context';

@@ -1,4 +1,5 @@
 import { TOPIC_SPECS, deadLetterTopic, retryTopic, type TopicName } from '@saga-lab/contracts';
+import { AppError } from '@saga-lab/errors';
 import { KafkaJSAggregateError, KafkaJSError, type Admin } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -37,13 +38,9 @@ export interface TopicReadiness {
 }
 
 /** The topics could not be had in time, or the broker refused them for a reason that will not pass. */
-export class TopicsNotReady extends Error {
-  override readonly name = 'TopicsNotReady';
-  constructor(
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
+export class TopicsNotReady extends AppError<'TOPICS_NOT_READY'> {
+  constructor(message: string, cause?: unknown) {
+    super('TOPICS_NOT_READY', message, { cause });
   }
 }
 

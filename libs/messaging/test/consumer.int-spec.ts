@@ -1,4 +1,5 @@
 import { HEADERS, deadLetterTopic } from '@saga-lab/contracts';
+import { AppError } from '@saga-lab/errors';
 import { testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
 import { type Admin, type Producer } from 'kafkajs';
 import {
@@ -45,12 +46,15 @@ describe('consumer: retries, DLQ and replay (real Kafka)', () => {
       handler: async (message: unknown, delivery: Delivery) => {
         const { id, behaviour } = message as { id: string; behaviour: string };
         attemptsSeen.set(id, delivery.attempt);
+        // As pg reports a lock timeout: transient by its SQLSTATE, with no error class of ours around it.
         if (behaviour === 'flaky' && delivery.attempt < 3)
-          throw Object.assign(new Error('lock timeout'), { retriable: true });
-        if (behaviour === 'always-fails') throw new Error('downstream unavailable');
+          throw Object.assign(new Error('lock timeout'), { code: '55P03' });
+        if (behaviour === 'always-fails')
+          throw new AppError('DOWNSTREAM_UNAVAILABLE', 'downstream unavailable', { retriable: true });
         if (behaviour === 'bug') throw new TypeError("Cannot read properties of undefined (reading 'sku')");
         if (behaviour === 'needs-fix' && brokenUntilFixed)
-          throw Object.assign(new Error('unknown product'), { retriable: false });
+          throw new AppError('UNKNOWN_PRODUCT', 'unknown product');
+        if (behaviour === 'unclassified') throw new Error('invariant broken');
         handled.push({ id, attempt: delivery.attempt, topic: delivery.topic });
       },
     });
@@ -74,6 +78,7 @@ describe('consumer: retries, DLQ and replay (real Kafka)', () => {
       { key: 'b', value: JSON.stringify({ id: 'always-fails', behaviour: 'always-fails' }) },
       { key: 'a', value: JSON.stringify({ id: 'bug', behaviour: 'bug' }) },
       { key: 'a', value: JSON.stringify({ id: 'needs-fix', behaviour: 'needs-fix' }) },
+      { key: 'b', value: JSON.stringify({ id: 'unclassified', behaviour: 'unclassified' }) },
     ]);
 
     await waitUntil(() => handled.some((h) => h.id === 'flaky'), {
@@ -86,9 +91,9 @@ describe('consumer: retries, DLQ and replay (real Kafka)', () => {
     const dead = await waitUntil(
       async () => {
         const entries = await listDeadLetters(kafka, groupId);
-        return entries.length >= 4 ? entries : undefined;
+        return entries.length >= 5 ? entries : undefined;
       },
-      { timeoutMs: 20_000, what: 'four dead letters' },
+      { timeoutMs: 20_000, what: 'five dead letters' },
     );
     const byReason = (needle: string) => dead.find((d) => d.reason.includes(needle));
     expect(byReason('unparseable message')).toMatchObject({
@@ -97,9 +102,11 @@ describe('consumer: retries, DLQ and replay (real Kafka)', () => {
       value: 'this is not json {',
       messageId: null,
     });
-    // A retriable failure uses up its attempts first; a programmer error or a non-retriable one goes straight to the DLQ.
+    // A retriable failure uses up its attempts first; a programmer error, a non-retriable one and one that
+    // does not say (taken for a programmer error) go straight to the DLQ.
     expect(byReason('downstream unavailable')).toMatchObject({ attempts: 3, originalTopic: topic });
     expect(byReason('TypeError')).toMatchObject({ attempts: 1 });
+    expect(byReason('invariant broken')).toMatchObject({ attempts: 1 });
     expect(byReason('unknown product')).toMatchObject({ attempts: 1, type: 'test.Thing' });
     expect(byReason('unknown product')?.headers[HEADERS.messageType]).toBe('test.Thing');
   }, 60_000);

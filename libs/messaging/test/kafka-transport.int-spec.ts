@@ -1,20 +1,11 @@
 import 'reflect-metadata';
-import { Controller, Module, type INestMicroservice } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { Controller, Module } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ReleaseStock, ReserveStock, TOPICS, createEnvelope, type EnvelopeOf } from '@saga-lab/contracts';
-import { testKafka, uniqueName, waitUntil } from '@saga-lab/testing';
+import { ReleaseStock, ReserveStock, createEnvelope, type EnvelopeOf } from '@saga-lab/contracts';
+import { testKafka, uniqueName, untilConsuming, waitUntil } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
-import { type Admin, type Producer } from 'kafkajs';
-import {
-  KafkaDeliveryContext,
-  KafkaTransport,
-  RethrowToTransport,
-  contractTopics,
-  ensureTopics,
-  groupTopics,
-  listDeadLetters,
-} from '../src';
+import { KafkaDeliveryContext, listDeadLetters } from '../src';
+import { transportUnderTest, type TransportUnderTest } from './transport-under-test';
 
 type Reserve = EnvelopeOf<{ orderId: string; lines: { productId: string; quantity: number }[] }>;
 const seen: { orderId: string; attempt: number }[] = [];
@@ -26,7 +17,9 @@ class StockHandlers {
   async reserve(@Payload() message: Reserve, @Ctx() context: KafkaDeliveryContext): Promise<void> {
     const { orderId } = message.payload;
     if (failOnce.delete(orderId))
-      throw Object.assign(new Error('serialization failure'), { retriable: true });
+      throw Object.assign(new Error('could not serialize access due to concurrent update'), {
+        code: '40001',
+      });
     seen.push({ orderId, attempt: context.delivery.attempt });
   }
 }
@@ -38,31 +31,15 @@ describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (rea
   const kafka = testKafka('int-transport');
   const groupId = uniqueName('int-inventory');
   const correlationId = uniqueName('corr');
-  let admin: Admin;
-  let producer: Producer;
-  let app: INestMicroservice;
+  let transport: TransportUnderTest;
+  const publish = (value: unknown, key: string): Promise<unknown> => transport.publish(value, key);
 
   beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    await ensureTopics(admin, [...contractTopics([TOPICS.inventoryCommands]), ...groupTopics(groupId)]);
-    producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    app = await NestFactory.createMicroservice(StockModule, {
-      strategy: new KafkaTransport({
-        fromBeginning: false,
-        kafka,
-        producer,
-        groupId,
-        retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
-      }),
-      logger: false,
+    transport = await transportUnderTest(kafka, StockModule, groupId, {
+      retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
     });
-    app.useGlobalFilters(new RethrowToTransport());
-    await app.listen();
-    // The group starts at the end of the shared topic: probe until a fresh command comes through, so the
-    // test's own messages are published after the consumer's position is fixed.
-    await waitUntil(
+    // The group starts at the end of the shared topic: the test's own messages go out once a probe came through.
+    await untilConsuming(
       async () => {
         const probe = randomUUID();
         await publish(
@@ -73,33 +50,13 @@ describe('KafkaTransport: NestJS @EventPattern handlers over libs/messaging (rea
           ),
           probe,
         );
-        return waitUntil(() => seen.some((s) => s.orderId === probe), {
-          timeoutMs: 2_000,
-          intervalMs: 50,
-        }).then(
-          () => true,
-          () => false,
-        );
+        return probe;
       },
-      { timeoutMs: 30_000, intervalMs: 0, what: 'the consumer to receive a probe' },
+      (probe) => seen.some((s) => s.orderId === probe),
     );
   }, 60_000);
 
-  afterAll(async () => {
-    await app?.close();
-    await producer?.disconnect();
-    await admin
-      ?.deleteTopics({ topics: [`${groupId}.retry.v1`, `${groupId}.dlq.v1`] })
-      .catch(() => undefined);
-    await admin?.disconnect();
-  });
-
-  const publish = (value: unknown, key: string): Promise<unknown> =>
-    producer.send({
-      topic: TOPICS.inventoryCommands,
-      acks: -1,
-      messages: [{ key, value: JSON.stringify(value) }],
-    });
+  afterAll(() => transport?.close());
 
   it('hands a valid command to its @EventPattern handler; a retriable failure is retried', async () => {
     const first = randomUUID();

@@ -1,25 +1,43 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { AppError, type AppErrorOptions } from '@saga-lab/errors';
 import type { IncomingMessage } from 'node:http';
 import { afterDraining } from './edge';
+import { declaredStatus } from './http-statuses';
 import { correlationIdFrom } from './input';
 
-/** A domain error that knows its HTTP status and machine code (e.g. 409 ORDER_LOCKED). */
-export class DomainError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    /** Response headers the error implies (Retry-After on a 429 or 503, RateLimit-* …). */
-    readonly headers?: Readonly<Record<string, string>>,
-  ) {
-    super(message);
-    this.name = 'DomainError';
+export interface HttpAnswerOptions extends AppErrorOptions {
+  /** Response headers the answer implies: Retry-After on a 429 or 503, WWW-Authenticate on a 401… */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Only for an answer relayed from another service: its status is a fact received, not a decision made
+   * here. Every other answer takes its status from its code (`declareHttpStatuses`).
+   */
+  readonly status?: number;
+}
+
+/**
+ * An error decided at the HTTP edge itself, with what only HTTP can say. Domain code never throws it: it
+ * throws an AppError and leaves the status to its service's table.
+ */
+export class HttpAnswer<C extends string = string> extends AppError<C> {
+  readonly headers: Readonly<Record<string, string>>;
+  readonly status?: number;
+
+  constructor(code: C, message: string, options: HttpAnswerOptions = {}) {
+    super(code, message, options);
+    this.headers = options.headers ?? {};
+    this.status = options.status;
   }
 }
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; correlationId: string };
+}
+
+export interface ErrorResponse {
+  status: number;
+  headers: Readonly<Record<string, string>>;
+  body: ErrorBody;
 }
 
 interface Reply {
@@ -42,9 +60,14 @@ const STATUS_CODES: Record<number, string> = {
   503: 'UNAVAILABLE',
 };
 
+/** The status an AppError is answered with; none means nobody declared its code, a programmer error. */
+const statusOf = (error: AppError): number | undefined =>
+  (error instanceof HttpAnswer ? error.status : undefined) ?? declaredStatus(error.code);
+
 /**
  * One error format everywhere: `{ "error": { code, message, details?, correlationId } }`. Known errors keep
- * their status and code; anything unexpected is a 500 whose details stay in the log, not in the response.
+ * their status and code; anything unexpected — an AppError whose code has no status included — is a 500
+ * whose details stay in the log, not in the response.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -55,11 +78,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     const request = http.getRequest<{ headers: Record<string, string | undefined>; raw?: IncomingMessage }>();
     const reply = http.getResponse<Reply>();
     const correlationId = correlationIdFrom(request.headers['x-correlation-id']);
-    const { status, body } = toBody(exception, correlationId);
-    if (status >= 500 && !(exception instanceof DomainError))
+    const { status, headers, body } = toBody(exception, correlationId);
+    if (exception instanceof AppError && statusOf(exception) === undefined)
+      this.log(`error code ${exception.code} has no HTTP status (correlationId ${correlationId})`, exception);
+    else if (status >= 500 && !(exception instanceof AppError))
       this.log(`unhandled error (correlationId ${correlationId})`, exception);
-    if (exception instanceof DomainError)
-      for (const [name, value] of Object.entries(exception.headers ?? {})) reply.header(name, value);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
     const send = (): void => reply.status(status).header('content-type', 'application/json').send(body);
     // A body over the limit is refused before it was read: read the rest first, or the client loses the answer.
     if (status === 413 && request.raw) afterDraining(request.raw, send);
@@ -67,19 +91,33 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
-export function toBody(exception: unknown, correlationId: string): { status: number; body: ErrorBody } {
-  if (exception instanceof DomainError) {
-    return {
-      status: exception.status,
-      body: {
-        error: {
-          code: exception.code,
-          message: exception.message,
-          ...(exception.details === undefined ? {} : { details: exception.details }),
-          correlationId,
-        },
-      },
-    };
+const answer = (
+  status: number,
+  error: { code: string; message: string; details?: unknown },
+  correlationId: string,
+  headers: Readonly<Record<string, string>> = {},
+): ErrorResponse => ({
+  status,
+  headers,
+  body: {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details === undefined ? {} : { details: error.details }),
+      correlationId,
+    },
+  },
+});
+
+export function toBody(exception: unknown, correlationId: string): ErrorResponse {
+  const declared = exception instanceof AppError ? statusOf(exception) : undefined;
+  if (exception instanceof AppError && declared !== undefined) {
+    return answer(
+      declared,
+      exception,
+      correlationId,
+      exception instanceof HttpAnswer ? exception.headers : {},
+    );
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -93,31 +131,13 @@ export function toBody(exception: unknown, correlationId: string): { status: num
         ? given.code
         : (STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL' : 'ERROR'));
     const message = typeof given.message === 'string' ? given.message : exception.message;
-    return {
-      status,
-      body: {
-        error: {
-          code,
-          message,
-          ...(given.details === undefined ? {} : { details: given.details }),
-          correlationId,
-        },
-      },
-    };
+    return answer(status, { code, message, details: given.details }, correlationId);
   }
   // Fastify's own errors (malformed JSON, body too large) carry a statusCode.
   const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return {
-      status: statusCode,
-      body: {
-        error: {
-          code: STATUS_CODES[statusCode] ?? 'BAD_REQUEST',
-          message: (exception as Error).message,
-          correlationId,
-        },
-      },
-    };
+    const code = STATUS_CODES[statusCode] ?? 'BAD_REQUEST';
+    return answer(statusCode, { code, message: (exception as Error).message }, correlationId);
   }
-  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error', correlationId } } };
+  return answer(500, { code: 'INTERNAL', message: 'internal error' }, correlationId);
 }

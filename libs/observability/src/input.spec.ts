@@ -1,5 +1,6 @@
+import { AppError } from '@saga-lab/errors';
 import { z } from 'zod';
-import { DomainError } from './errors';
+import { toBody } from './errors';
 import { correlationIdFrom, parseInput } from './input';
 
 describe('parseInput', () => {
@@ -18,13 +19,10 @@ describe('parseInput', () => {
       }
       return undefined;
     })();
-    expect(error).toBeInstanceOf(DomainError);
-    expect(error).toMatchObject({
-      status: 400,
-      code: 'VALIDATION_FAILED',
-      message: 'the query parameters are invalid',
-    });
-    expect((error as DomainError).details).toEqual([
+    expect(error).toBeInstanceOf(AppError);
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED', message: 'the query parameters are invalid' });
+    expect(toBody(error, 'c-1').status).toBe(400);
+    expect((error as AppError).details).toEqual([
       { path: 'quantity', message: expect.any(String) },
       { path: '(query)', message: expect.stringContaining('extra') },
     ]);

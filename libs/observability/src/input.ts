@@ -1,8 +1,10 @@
+import { AppError } from '@saga-lab/errors';
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { DomainError } from './errors';
+import { declareHttpStatuses } from './http-statuses';
 
 const MESSAGES = { body: 'the request body is invalid', query: 'the query parameters are invalid' };
+declareHttpStatuses({ VALIDATION_FAILED: 400 });
 
 /**
  * Parses HTTP input with its schema. A mismatch is a 400 VALIDATION_FAILED in the one error format, with one
@@ -15,12 +17,9 @@ export function parseInput<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  throw new DomainError(
-    400,
-    'VALIDATION_FAILED',
-    MESSAGES[part],
-    result.error.issues.map((i) => ({ path: i.path.join('.') || `(${part})`, message: i.message })),
-  );
+  throw new AppError('VALIDATION_FAILED', MESSAGES[part], {
+    details: result.error.issues.map((i) => ({ path: i.path.join('.') || `(${part})`, message: i.message })),
+  });
 }
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;

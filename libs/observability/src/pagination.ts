@@ -1,5 +1,8 @@
-import { DomainError } from './errors';
+import { AppError } from '@saga-lab/errors';
 import { z } from 'zod';
+import { declareHttpStatuses } from './http-statuses';
+
+declareHttpStatuses({ INVALID_CURSOR: 400 });
 
 /** Query parameters arrive as strings: only plain digits count as a limit ("1e1", " 5" or "5.0" do not). */
 const limit = z
@@ -39,6 +42,6 @@ export function decodeCursor<T>(cursor: string, position: z.ZodType<T>): T {
   }
   const parsed = position.safeParse(decoded);
   if (!parsed.success)
-    throw new DomainError(400, 'INVALID_CURSOR', 'invalid cursor: pass a nextCursor from an earlier page');
+    throw new AppError('INVALID_CURSOR', 'invalid cursor: pass a nextCursor from an earlier page');
   return parsed.data;
 }

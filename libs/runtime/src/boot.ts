@@ -8,9 +8,6 @@ import {
   type Provider,
   type Type,
 } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { ConsulRegistration, consulClient } from '@saga-lab/discovery';
 import {
   KafkaTransport,
   MessageConsumer,
@@ -22,18 +19,34 @@ import {
   groupTopics,
   messagingEntities,
   messagingMigrations,
+  transactionalInbox,
 } from '@saga-lab/messaging';
 import {
   HEALTH_CHECKS,
   HealthController,
-  HttpErrorFilter,
   MetricsController,
   Readiness,
   ServiceMetrics,
-  edgeServerOptions,
+  type HttpStatusTable,
 } from '@saga-lab/observability';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { DataSource, type MigrationInterface } from 'typeorm';
+import { createHttpApp, serveHttp } from './http';
+
+/** A loop that runs beside the consumer (the outbox relay, the saga reaper): started, then stopped on close. */
+export interface BackgroundWork {
+  start(): void;
+  /** Returns once the round in flight committed. */
+  stop(): Promise<void>;
+}
+
+/** Failure-lab knobs of the outbox relay, read from each service's validated config. */
+export interface RelayKnobs {
+  /** Off: committed messages wait in the outbox (as after a crash between commit and publish). */
+  readonly enabled: boolean;
+  /** Publish every outbox message twice; consumers must show no second effect. */
+  readonly duplicateDelivery: boolean;
+}
 
 export interface ServiceSpec {
   /** Logical name: Consul service name, Kafka client id, log context. */
@@ -48,14 +61,19 @@ export interface ServiceSpec {
   readonly consumerConcurrency: number;
   /** How long boot waits for its topics to exist with a leader for every partition (cold broker). */
   readonly kafkaReadyTimeoutMs?: number;
-  readonly consulAddress?: string;
+  readonly consulAddress?: string | undefined;
+  readonly relay?: RelayKnobs;
   readonly controllers: readonly Type<unknown>[];
+  /** The status each error code of the service's API is answered with. */
+  readonly httpStatuses: HttpStatusTable;
   /** Extra providers, built once the database and Kafka are connected. */
   providers?(deps: ServiceDeps): Provider[];
   /** Runs after migrations, before traffic (seed data). */
   prepare?(deps: ServiceDeps): Promise<void>;
-  /** Background loops started with the service and stopped before it closes (e.g. the saga reaper). */
-  background?(deps: ServiceDeps): { stop(): Promise<void> };
+  /** Background work started once this instance consumes (e.g. the saga reaper), stopped before it closes. */
+  background?(deps: ServiceDeps): BackgroundWork;
+  /** Releases what the service opened itself (a discovery watch), last. */
+  dispose?(): void | Promise<void>;
 }
 
 export interface ServiceDeps {
@@ -73,7 +91,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-function appModule(
+function serviceModule(
   spec: ServiceSpec,
   deps: ServiceDeps,
   admin: Admin,
@@ -98,16 +116,8 @@ function appModule(
   };
 }
 
-/**
- * Boots one service the same way every time: its own database (migrations, outbox and inbox tables),
- * the contract topics and its consumer group's retry/DLQ topics, the outbox relay, NestJS on Fastify
- * for HTTP with the one error format, the Kafka transport for its @EventPattern handlers, and Consul
- * registration with an HTTP readiness check.
- */
-export async function bootService(
-  spec: ServiceSpec,
-  logger: LoggerService = new ConsoleLogger(spec.name, { json: true }),
-): Promise<RunningService> {
+/** The database: connected and migrated (the service's tables, the outbox and the inbox). */
+async function openDatabase(spec: ServiceSpec): Promise<DataSource> {
   const dataSource = new DataSource({
     type: 'postgres',
     url: spec.databaseUrl,
@@ -118,18 +128,21 @@ export async function bootService(
   });
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
+}
 
+/** Kafka: the contract topics and the group's retry/DLQ topics, each partition led, before anything else. */
+async function connectKafka(spec: ServiceSpec): Promise<{ kafka: Kafka; admin: Admin; producer: Producer }> {
   const kafka = new Kafka({ clientId: spec.name, brokers: [...spec.kafkaBrokers], logLevel: logLevel.WARN });
   const admin = kafka.admin();
   await admin.connect();
   try {
     // Cold start: topics are created once from the contracts, then every partition must have a leader.
     await ensureTopics(admin, [...contractTopics(), ...groupTopics(spec.consumerGroup)], {
-      timeoutMs: spec.kafkaReadyTimeoutMs,
+      ...(spec.kafkaReadyTimeoutMs === undefined ? {} : { timeoutMs: spec.kafkaReadyTimeoutMs }),
     });
   } catch (error) {
     await admin.disconnect().catch(() => undefined);
-    await dataSource.destroy().catch(() => undefined);
     if (!(error instanceof TopicsNotReady)) throw error;
     throw new Error(
       `its Kafka topics are not usable at ${spec.kafkaBrokers.join(',')}: ${error.message} ` +
@@ -138,34 +151,53 @@ export async function bootService(
   }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
   await producer.connect();
+  return { kafka, admin, producer };
+}
+
+/**
+ * Service defaults for the saga services: the HTTP part every service has (`createHttpApp`/`serveHttp`)
+ * plus the messaging part — its own database with outbox and inbox, its topics, the Kafka transport for
+ * its @EventPattern handlers with the transaction and inbox check around each of them, the outbox relay,
+ * and background work such as the saga reaper.
+ */
+export async function bootService(
+  spec: ServiceSpec,
+  logger: LoggerService = new ConsoleLogger(spec.name, { json: true }),
+): Promise<RunningService> {
+  const dataSource = await openDatabase(spec);
+  const { kafka, admin, producer } = await connectKafka(spec).catch(async (error: unknown) => {
+    await dataSource.destroy().catch(() => undefined);
+    throw error;
+  });
   const deps: ServiceDeps = { dataSource, kafka, producer, logger };
   await spec.prepare?.(deps);
 
-  // Failure-lab knobs (environment): publish every outbox message twice; or leave the relay off, so
-  // committed messages wait in the outbox (as after a crash between commit and publish).
   const metrics = new ServiceMetrics(spec.name);
+  const relayKnobs = spec.relay ?? { enabled: true, duplicateDelivery: false };
   const relay = new OutboxRelay(dataSource, producer, {
     onError: (error) => logger.error(`outbox relay: ${String(error)}`),
     onPublished: (lagsMs) => lagsMs.forEach((ms) => metrics.outboxPublishLag.observe(ms / 1000)),
-    duplicateDelivery: process.env['SAGA_LAB_DUPLICATE_DELIVERY'] === 'true',
+    duplicateDelivery: relayKnobs.duplicateDelivery,
   });
-  const relayOn = process.env['SAGA_LAB_OUTBOX_RELAY'] !== 'off';
   const readiness = new Readiness();
-  const app = await NestFactory.create(
-    appModule(spec, deps, admin, readiness, metrics),
-    new FastifyAdapter({ bodyLimit: 64 * 1024, ...edgeServerOptions() }),
-    { logger },
-  );
-  app.useGlobalFilters(
-    new HttpErrorFilter((message, error) =>
-      logger.error(`${message}: ${error instanceof Error ? error.stack : String(error)}`),
-    ),
-  );
+  const http = {
+    name: spec.name,
+    host: spec.host,
+    port: spec.port,
+    bodyLimit: 64 * 1024,
+    consulAddress: spec.consulAddress,
+    module: serviceModule(spec, deps, admin, readiness, metrics),
+    httpStatuses: spec.httpStatuses,
+    readiness,
+    logger,
+  };
+  const app = await createHttpApp(http);
   const transport = new KafkaTransport({
     kafka,
     producer,
     groupId: spec.consumerGroup,
     concurrency: spec.consumerConcurrency,
+    unitOfWork: transactionalInbox(dataSource, spec.consumerGroup),
     onFailure: ({ delivery, error, routedTo }) => {
       metrics.messagesFailed.inc({ topic: delivery.originalTopic, routed_to: routedTo });
       logger.warn(
@@ -175,49 +207,35 @@ export async function bootService(
   });
   const microservice = app.connectMicroservice({ strategy: transport }, { inheritAppConfig: false });
   microservice.useGlobalFilters(new RethrowToTransport());
-  if (relayOn) relay.start();
+  if (relayKnobs.enabled) relay.start();
   await app.startAllMicroservices();
   // Background work (the saga reaper) waits until this instance consumes: after a restart, replies that
   // arrived meanwhile are read before any deadline is judged overdue.
-  let background: { stop(): Promise<void> } | undefined;
+  let background: BackgroundWork | undefined;
   let closing = false;
   const joined = transport.unwrap<MessageConsumer>().joined.then(() => {
-    if (!closing) background = spec.background?.(deps);
+    if (closing) return;
+    background = spec.background?.(deps);
+    background?.start();
   });
-  await app.listen(spec.port, spec.host);
-  const { port } = app.getHttpServer().address() as { port: number };
-  const url = `http://${spec.host}:${port}`;
-
-  const registration = spec.consulAddress
-    ? new ConsulRegistration(consulClient(spec.consulAddress), {
-        name: spec.name,
-        id: `${spec.name}-${spec.host}-${port}`,
-        address: spec.host,
-        port,
-        healthUrl: `${url}/health/ready`,
-      })
-    : undefined;
-  await registration?.register();
-  logger.log(`${spec.name} listening on ${url}`);
+  const served = await serveHttp(app, http);
+  logger.log(`${spec.name} listening on ${served.url}`);
 
   return {
     app,
-    url,
+    url: served.url,
     deps,
     async close() {
-      readiness.accepting = false;
       closing = true;
       void joined; // never awaited: an instance that never joined its group must still close
-      await registration
-        ?.deregister()
-        .catch((error: unknown) => logger.warn(`consul deregister: ${String(error)}`));
-      await app.close(); // the consumer stops after the message in flight committed, then HTTP
+      await served.close(); // not ready, deregistered; the consumer stops after the message in flight committed
       await background?.stop();
       await relay.stop();
-      if (relayOn) await relay.publishBatch().catch(() => 0); // flush what the last handlers staged
+      if (relayKnobs.enabled) await relay.publishBatch().catch(() => 0); // flush what the last handlers staged
       await producer.disconnect();
       await admin.disconnect();
       await dataSource.destroy();
+      await spec.dispose?.();
     },
   };
 }

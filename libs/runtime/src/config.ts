@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RelayKnobs } from './boot';
 
 /**
  * Validates a service's configuration at boot. A wrong value stops the service with one line naming each
@@ -17,8 +18,25 @@ export function parseConfig<S extends z.ZodType>(
   return parsed.data;
 }
 
-/** Fields every service validates the same way. */
+/** Fields every service validates the same way. The one parser of KAFKA_BROKERS: a host:port list. */
 export const kafkaBrokers = z
   .string()
-  .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list');
+  .regex(/^[A-Za-z0-9.-]+:\d+(,[A-Za-z0-9.-]+:\d+)*$/, 'a comma-separated host:port list')
+  .transform((value) => value.split(','));
 export const postgresUrl = z.url({ protocol: /^postgres(ql)?$/ });
+
+/** The outbox relay's failure-lab knobs, in every saga service's config. */
+export const relayConfig = {
+  /** `off`: committed messages wait in the outbox, as after a crash between commit and publish. */
+  SAGA_LAB_OUTBOX_RELAY: z.enum(['on', 'off']).default('on'),
+  /** `true`: every outbox message is published twice; consumers must show no second effect. */
+  SAGA_LAB_DUPLICATE_DELIVERY: z.enum(['true', 'false']).default('false'),
+};
+
+export const relayKnobs = (config: {
+  readonly SAGA_LAB_OUTBOX_RELAY: 'on' | 'off';
+  readonly SAGA_LAB_DUPLICATE_DELIVERY: 'true' | 'false';
+}): RelayKnobs => ({
+  enabled: config.SAGA_LAB_OUTBOX_RELAY === 'on',
+  duplicateDelivery: config.SAGA_LAB_DUPLICATE_DELIVERY === 'true',
+});

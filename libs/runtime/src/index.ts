@@ -1,2 +1,11 @@
-export { bootService, runMain, type RunningService, type ServiceDeps, type ServiceSpec } from './boot';
-export { kafkaBrokers, parseConfig, postgresUrl } from './config';
+export {
+  bootService,
+  runMain,
+  type BackgroundWork,
+  type RelayKnobs,
+  type RunningService,
+  type ServiceDeps,
+  type ServiceSpec,
+} from './boot';
+export { kafkaBrokers, parseConfig, postgresUrl, relayConfig, relayKnobs } from './config';
+export { createHttpApp, serveHttp, type HttpService, type HttpSpec } from './http';

@@ -138,9 +138,9 @@ export function handleReply<D>(
 
   if (instance.phase === 'RUNNING') {
     const step = definition.steps[instance.step];
-    const handler = step?.replies.find((r) => r.definition.type === replyType);
+    const handler = step?.replies.find((r) => r.type === replyType);
     if (!step || !handler) return noop;
-    const result = handler.handle(instance.data, payload as never);
+    const result = handler.handle(instance.data, payload);
     if (result.outcome === 'failure') {
       const history = record(instance, clock, `${step.name}: failed`, result.reason);
       // The participant said no: this step had no effect, so undo the steps before it.
@@ -185,8 +185,15 @@ export function handleReply<D>(
   // Compensating or finished: is this the compensation we wait for?
   if (instance.phase === 'COMPENSATING') {
     const step = definition.steps[instance.step];
-    if (step?.compensation?.reply.type === replyType) {
-      const history = record(instance, clock, `${step.name}: compensated`);
+    const handler = step?.compensation?.replies.find((r) => r.type === replyType);
+    if (step && handler) {
+      // The participant says what its compensation did (e.g. voided, or refunded): the history keeps it.
+      const history = record(
+        instance,
+        clock,
+        `${step.name}: compensated`,
+        handler.handle(instance.data, payload),
+      );
       return compensateFrom(
         definition,
         { ...instance, step: instance.step },
@@ -199,11 +206,11 @@ export function handleReply<D>(
   }
 
   // A late success reply for a step whose effect must not stand.
-  const lateStep = definition.steps.findIndex((s) => s.replies.some((r) => r.definition.type === replyType));
+  const lateStep = definition.steps.findIndex((s) => s.replies.some((r) => r.type === replyType));
   const late = definition.steps[lateStep];
   if (late?.compensation && isUndone(instance, lateStep)) {
-    const handler = late.replies.find((r) => r.definition.type === replyType);
-    const outcome = handler?.handle(instance.data, payload as never);
+    const handler = late.replies.find((r) => r.type === replyType);
+    const outcome = handler?.handle(instance.data, payload);
     if (outcome?.outcome === 'success') {
       return {
         instance: {

@@ -25,7 +25,7 @@ export class ManualClock implements Clock {
 }
 
 const describeCommands = (commands: readonly SagaCommand[]): string =>
-  commands.length === 0 ? 'no command' : commands.map((c) => c.definition.type).join(', ');
+  commands.length === 0 ? 'no command' : commands.map((c) => c.type).join(', ');
 
 /**
  * Given/expect tests for a saga definition: each line is a message in or out, read top to bottom like
@@ -58,9 +58,9 @@ export class SagaScenario<D> {
   /** The next command sent must be of this type (and, if given, carry this payload). */
   expectCommand<T extends string, P>(definition: MessageDefinition<T, P>, payload?: P): this {
     const next = this.pending.shift();
-    if (!next || next.definition.type !== definition.type) {
+    if (!next || next.type !== definition.type) {
       throw new Error(
-        `expected the saga to send ${definition.type}, but it sent ${next ? next.definition.type : 'nothing'}`,
+        `expected the saga to send ${definition.type}, but it sent ${next ? next.type : 'nothing'}`,
       );
     }
     if (payload !== undefined && !isDeepStrictEqual(next.payload, payload)) {

@@ -1,11 +1,5 @@
-import {
-  ReleaseStock,
-  ReserveStock,
-  StockReleased,
-  StockReservationFailed,
-  StockReserved,
-} from '@saga-lab/contracts';
-import { command, defineSaga, failure, onReply, success } from '../src/definition';
+import { Inventory } from '@saga-lab/contracts';
+import { defineSaga, failure, stepsOf, success } from '../src/definition';
 
 /** A one-step saga for the engine's own tests: reserve, undone by a release. */
 export interface ReserveOnlyData {
@@ -16,6 +10,8 @@ export interface ReserveOnlyData {
 export const RESERVE_TIMEOUT_MS = 5_000;
 export const lines = [{ productId: 'tea', quantity: 1 }];
 
+const step = stepsOf<ReserveOnlyData>();
+
 export const reserveOnlySaga = defineSaga<ReserveOnlyData>({
   name: 'reserve-only',
   completedState: 'DONE',
@@ -23,20 +19,20 @@ export const reserveOnlySaga = defineSaga<ReserveOnlyData>({
   compensatedState: 'UNDONE',
   compensationRetry: { baseMs: 100, maxMs: 1_000 },
   steps: [
-    {
+    step(Inventory.reserveStock, {
       name: 'reserve',
       state: 'RESERVING',
       timeoutMs: RESERVE_TIMEOUT_MS,
-      invoke: (d) => command(ReserveStock, { orderId: d.orderId, lines }),
-      replies: [
-        onReply(StockReserved, (d: ReserveOnlyData, r) => success({ ...d, reservationId: r.reservationId })),
-        onReply(StockReservationFailed, (_d: ReserveOnlyData, r) => failure(`stock: ${r.reason}`)),
-      ],
+      invoke: (d) => ({ orderId: d.orderId, lines }),
+      replies: {
+        StockReserved: (d, r) => success({ ...d, reservationId: r.reservationId }),
+        StockReservationFailed: (_d, r) => failure(`stock: ${r.reason}`),
+      },
       compensation: {
         state: 'RELEASING',
-        invoke: (d) => command(ReleaseStock, { orderId: d.orderId, reason: 'timeout' }),
-        reply: StockReleased as never,
+        invoke: (d) => ({ orderId: d.orderId, reason: 'timeout' }),
+        replies: { StockReleased: (_d, r) => (r.released ? 'released' : 'nothing to release') },
       },
-    },
+    }),
   ],
 });

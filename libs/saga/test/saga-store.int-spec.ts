@@ -22,12 +22,12 @@ describe('SagaStore (real PostgreSQL)', () => {
   // Commands go to a table in the same transaction, standing in for the outbox.
   const sink: CommandSink = async (manager, cmd, meta) => {
     await manager.query('INSERT INTO sent (type, saga_id, causation_id) VALUES ($1, $2, $3)', [
-      cmd.definition.type,
+      cmd.type,
       meta.sagaId,
       meta.causationId,
     ]);
   };
-  const store = new SagaStore(definition, sink, clock);
+  const store = new SagaStore(definition, { send: sink, clock });
   const sent = async (sagaId: string): Promise<string[]> =>
     (
       (await dataSource.query('SELECT type FROM sent WHERE saga_id = $1 ORDER BY id', [sagaId])) as {

@@ -1,9 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { DomainError, parseInput } from '@saga-lab/observability';
+import { parseInput } from '@saga-lab/observability';
 import { AccessTokens } from '../auth/access-tokens';
 import { RefreshTokens } from '../auth/refresh-tokens';
 import { UserStore } from '../auth/users';
 import { Public } from '../edge/request-context';
+import { GatewayError } from '../errors';
 import { Operation } from './openapi';
 import { refreshRequest, tokenRequest, tokenResponse } from './schemas';
 
@@ -47,7 +48,7 @@ export class AuthController {
   async token(@Body() body: unknown): Promise<TokenResponse> {
     const request = parseInput(tokenRequest, body, 'body');
     const principal = await this.users.authenticate(request.username, request.password);
-    if (!principal) throw new DomainError(401, 'INVALID_CREDENTIALS', 'the username or password is wrong');
+    if (!principal) throw new GatewayError('INVALID_CREDENTIALS', 'the username or password is wrong');
     const { familyId, token } = await this.refresh.startFamily(principal.username);
     return this.tokens(await this.access.issue(principal, familyId), token);
   }
@@ -66,8 +67,7 @@ export class AuthController {
     const request = parseInput(refreshRequest, body, 'body');
     const next = await this.refresh.rotate(request.refresh_token);
     const principal = this.users.find(next.username);
-    if (!principal)
-      throw new DomainError(401, 'INVALID_REFRESH_TOKEN', 'the refresh token belongs to no user');
+    if (!principal) throw new GatewayError('INVALID_REFRESH_TOKEN', 'the refresh token belongs to no user');
     return this.tokens(await this.access.issue(principal, next.familyId), next.token);
   }
 

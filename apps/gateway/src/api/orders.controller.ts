@@ -1,11 +1,13 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import { DomainError, parseInput } from '@saga-lab/observability';
+import { HttpAnswer, parseInput } from '@saga-lab/observability';
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Principal } from '../auth/users';
 import { IdempotencyStore, type StoredResponse } from '../edge/idempotency';
 import { Ctx, Roles, type RequestContext } from '../edge/request-context';
+import { GatewayError } from '../errors';
+import { orderAnswer, orderPageAnswer, paymentAnswer, reservationAnswer } from '../upstream/answers';
 import { Upstreams, type Dependency } from '../upstream/upstreams';
 import { Operation } from './openapi';
 import {
@@ -14,22 +16,18 @@ import {
   orderIdParam,
   orderListQuery,
   page,
-  payment as paymentSchema,
   placeOrderRequest,
-  reservation as reservationSchema,
   type Order,
 } from './schemas';
 import { nextLink, parseId } from './validate';
 
-type Payment = z.infer<typeof paymentSchema>;
-type Reservation = z.infer<typeof reservationSchema>;
 type Section<T> =
   | { status: 'ok'; data: T }
   | { status: 'none' }
   | { status: 'unavailable'; error: { code: string; message: string } };
 
-const notFound = (orderId: string): DomainError =>
-  new DomainError(404, 'ORDER_NOT_FOUND', `no order ${orderId.slice(0, 100)}`);
+const notFound = (orderId: string): GatewayError =>
+  new GatewayError('ORDER_NOT_FOUND', `no order ${orderId.slice(0, 100)}`);
 
 const orderExample = {
   orderId: '0b7c3f0e-5d0e-4c8a-9a57-3f1f1b8c2d4e',
@@ -95,11 +93,7 @@ export class OrdersController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     if (!idempotencyKey) {
-      throw new DomainError(
-        400,
-        'IDEMPOTENCY_KEY_REQUIRED',
-        'POST /v1/orders needs an Idempotency-Key header',
-      );
+      throw new GatewayError('IDEMPOTENCY_KEY_REQUIRED', 'POST /v1/orders needs an Idempotency-Key header');
     }
     const customerId = customerOf(ctx.principal);
     const request = parseInput(placeOrderRequest, body, 'body');
@@ -109,19 +103,23 @@ export class OrdersController {
       request,
       ctx.correlationId,
       async (): Promise<StoredResponse> => {
-        const response = await this.upstreams.expectOk<Order>('order', {
-          method: 'POST',
-          path: '/orders',
-          body: { customerId, lines: request.lines },
-          headers: {
-            // One key per caller and key, opaque to the order service (which de-duplicates on it too).
-            'idempotency-key': `gw-${createHash('sha256').update(`${ctx.principal.username}\n${idempotencyKey}`).digest('base64url')}`,
-            traceparent: ctx.traceparent,
+        const response = await this.upstreams.expectOk(
+          'order',
+          {
+            method: 'POST',
+            path: '/orders',
+            body: { customerId, lines: request.lines },
+            headers: {
+              // One key per caller and key, opaque to the order service (which de-duplicates on it too).
+              'idempotency-key': `gw-${createHash('sha256').update(`${ctx.principal.username}\n${idempotencyKey}`).digest('base64url')}`,
+              traceparent: ctx.traceparent,
+            },
+            deadline: ctx.deadline,
+            correlationId: ctx.correlationId,
           },
-          deadline: ctx.deadline,
-          correlationId: ctx.correlationId,
-        });
-        const placed = toOrder(response.body);
+          orderAnswer,
+        );
+        const placed = response.body;
         return { status: 202, headers: { location: `/v1/orders/${placed.orderId}` }, body: placed };
       },
     );
@@ -172,31 +170,17 @@ export class OrdersController {
     @Ctx() ctx: RequestContext,
   ): Promise<z.infer<typeof orderDetail>> {
     const id = parseId(orderIdParam, orderId, notFound(orderId));
-    const response = await this.upstreams.expectOk<Order>('order', {
-      method: 'GET',
-      path: `/orders/${id}`,
-      deadline: ctx.deadline,
-      correlationId: ctx.correlationId,
-    });
-    const found = toOrder(response.body);
+    const response = await this.upstreams.expectOk(
+      'order',
+      { method: 'GET', path: `/orders/${id}`, deadline: ctx.deadline, correlationId: ctx.correlationId },
+      orderAnswer,
+    );
+    const found = response.body;
     // Ownership: someone else's order does not exist, as far as this caller can tell.
     if (ctx.principal.role !== 'admin' && found.customerId !== ctx.principal.customerId) throw notFound(id);
     const [payment, reservation] = await Promise.all([
-      this.section<Payment>('payment', `/payments/${id}`, ctx, (p) => ({
-        status: String(p['status']),
-        amount: p['amount'] as Payment['amount'],
-        createdAt: String(p['createdAt']),
-        updatedAt: String(p['updatedAt']),
-      })),
-      this.section<Reservation>('inventory', `/reservations/${id}`, ctx, (r) => ({
-        status: String(r['status']),
-        lines: (r['lines'] as Reservation['lines']).map((l) => ({
-          productId: l.productId,
-          quantity: l.quantity,
-        })),
-        createdAt: String(r['createdAt']),
-        updatedAt: String(r['updatedAt']),
-      })),
+      this.section('payment', `/payments/${id}`, ctx, paymentAnswer),
+      this.section('inventory', `/reservations/${id}`, ctx, reservationAnswer),
     ]);
     return { order: found, payment, reservation };
   }
@@ -228,59 +212,49 @@ export class OrdersController {
     const query = parseInput(orderListQuery, rawQuery, 'query');
     const customerId = ctx.principal.role === 'admin' ? query.customerId : customerOf(ctx.principal);
     if (ctx.principal.role !== 'admin' && query.customerId !== undefined && query.customerId !== customerId) {
-      throw new DomainError(403, 'FORBIDDEN', 'customers see only their own orders');
+      throw new GatewayError('FORBIDDEN', 'customers see only their own orders');
     }
-    const response = await this.upstreams.expectOk<{ items: Order[]; nextCursor: string | null }>('order', {
-      method: 'GET',
-      path: '/orders',
-      query: { customerId, limit: String(query.limit), cursor: query.cursor },
-      deadline: ctx.deadline,
-      correlationId: ctx.correlationId,
-    });
+    const response = await this.upstreams.expectOk(
+      'order',
+      {
+        method: 'GET',
+        path: '/orders',
+        query: { customerId, limit: String(query.limit), cursor: query.cursor },
+        deadline: ctx.deadline,
+        correlationId: ctx.correlationId,
+      },
+      orderPageAnswer,
+    );
     const next = response.body.nextCursor ?? null;
     const link = nextLink('/v1/orders', query.limit, next, { customerId: query.customerId });
     if (link) void reply.header('link', link);
-    return { items: response.body.items.map(toOrder), has_more: next !== null, next_cursor: next };
+    return { items: response.body.items, has_more: next !== null, next_cursor: next };
   }
 
   /** Partial failure: a section whose service is down says so instead of failing the whole response. */
-  private async section<T>(
+  private async section<S extends z.ZodType>(
     service: Dependency,
     path: string,
     ctx: RequestContext,
-    map: (body: Record<string, unknown>) => T,
-  ): Promise<Section<T>> {
+    answer: S,
+  ): Promise<Section<z.output<S>>> {
     try {
-      const response = await this.upstreams.call<Record<string, unknown>>(service, {
-        method: 'GET',
-        path,
-        deadline: ctx.deadline,
-        correlationId: ctx.correlationId,
-      });
+      const response = await this.upstreams.call(
+        service,
+        { method: 'GET', path, deadline: ctx.deadline, correlationId: ctx.correlationId },
+        answer,
+      );
+      if (response.ok) return { status: 'ok', data: response.body };
       if (response.status === 404) return { status: 'none' };
-      if (response.status >= 400)
-        throw new DomainError(502, 'UPSTREAM_REFUSED', `the ${service} service answered ${response.status}`);
-      return { status: 'ok', data: map(response.body) };
+      throw new GatewayError('UPSTREAM_REFUSED', `the ${service} service answered ${response.status}`);
     } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
+      if (!(error instanceof HttpAnswer)) throw error;
       return { status: 'unavailable', error: { code: error.code, message: error.message } };
     }
   }
 }
 
 function customerOf(principal: Principal): string {
-  if (!principal.customerId) throw new DomainError(403, 'FORBIDDEN', 'this user acts for no customer');
+  if (!principal.customerId) throw new GatewayError('FORBIDDEN', 'this user acts for no customer');
   return principal.customerId;
 }
-
-/** Only the public fields of the order service's answer. */
-const toOrder = (o: Order): Order => ({
-  orderId: o.orderId,
-  customerId: o.customerId,
-  lines: o.lines.map((l) => ({ productId: l.productId, quantity: l.quantity })),
-  total: { amountMinor: o.total.amountMinor, currency: o.total.currency },
-  status: o.status,
-  statusReason: o.statusReason,
-  createdAt: o.createdAt,
-  updatedAt: o.updatedAt,
-});

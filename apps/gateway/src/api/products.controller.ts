@@ -1,16 +1,18 @@
 import { Body, Controller, Get, Headers, Inject, Param, Patch, Query, Res } from '@nestjs/common';
-import { DomainError, parseInput } from '@saga-lab/observability';
+import { parseInput } from '@saga-lab/observability';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Ctx, Roles, type RequestContext } from '../edge/request-context';
-import { ProductCache, toProduct, type Product } from '../products/product-cache';
+import { GatewayError } from '../errors';
+import { ProductCache, type Product } from '../products/product-cache';
+import { productAnswer, productPageAnswer } from '../upstream/answers';
 import { Upstreams } from '../upstream/upstreams';
 import { Operation } from './openapi';
 import { page, pageQuery, product, productIdParam, productPatch } from './schemas';
 import { nextLink, parseId } from './validate';
 
-const notFound = (productId: string): DomainError =>
-  new DomainError(404, 'PRODUCT_NOT_FOUND', `no product ${productId.slice(0, 100)}`);
+const notFound = (productId: string): GatewayError =>
+  new GatewayError('PRODUCT_NOT_FOUND', `no product ${productId.slice(0, 100)}`);
 const productExample = {
   productId: 'espresso-beans',
   name: 'Espresso beans, 1 kg',
@@ -148,14 +150,18 @@ export class ProductsController {
   ): Promise<Product> {
     const id = parseId(productIdParam, productId, notFound(productId));
     const patch = parseInput(productPatch, body, 'body');
-    const response = await this.upstreams.expectOk<Product>('inventory', {
-      method: 'PATCH',
-      path: `/products/${id}`,
-      body: patch,
-      deadline: ctx.deadline,
-      correlationId: ctx.correlationId,
-    });
-    return toProduct(response.body);
+    const response = await this.upstreams.expectOk(
+      'inventory',
+      {
+        method: 'PATCH',
+        path: `/products/${id}`,
+        body: patch,
+        deadline: ctx.deadline,
+        correlationId: ctx.correlationId,
+      },
+      productAnswer,
+    );
+    return response.body;
   }
 
   private async page(
@@ -165,7 +171,7 @@ export class ProductsController {
     reply: FastifyReply,
   ): Promise<{ items: Product[]; has_more: boolean; next_cursor: string | null }> {
     const query = parseInput(pageQuery, rawQuery, 'query');
-    const response = await this.upstreams.expectOk<{ items: Product[]; nextCursor: string | null }>(
+    const response = await this.upstreams.expectOk(
       'inventory',
       {
         method: 'GET',
@@ -174,6 +180,7 @@ export class ProductsController {
         deadline: ctx.deadline,
         correlationId: ctx.correlationId,
       },
+      productPageAnswer,
     );
     const next = response.body.nextCursor ?? null;
     const link = nextLink(path, query.limit, next);
@@ -183,7 +190,7 @@ export class ProductsController {
         reply.getHeader('link') ? `${String(reply.getHeader('link'))}, ${link}` : link,
       );
     void reply.header('cache-control', CACHE_CONTROL);
-    return { items: response.body.items.map(toProduct), has_more: next !== null, next_cursor: next };
+    return { items: response.body.items, has_more: next !== null, next_cursor: next };
   }
 }
 

@@ -1,3 +1,4 @@
+import { toBody } from '@saga-lab/observability';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { AccessTokens } from './access-tokens';
 
@@ -36,7 +37,10 @@ describe('AccessTokens', () => {
     ['another scheme', 'Basic YWxpY2U6cHc=', 'UNAUTHENTICATED'],
     ['garbage', 'Bearer not.a.jwt', 'INVALID_TOKEN'],
   ])('refuses %s', async (_, header, code) => {
-    await expect(tokens.verify(header)).rejects.toMatchObject({ status: 401, code });
+    await expect(tokens.verify(header).catch((error: unknown) => toBody(error, 'c'))).resolves.toMatchObject({
+      status: 401,
+      body: { error: { code } },
+    });
   });
 
   it('refuses an expired token, another audience or issuer, and another algorithm', async () => {
@@ -67,10 +71,9 @@ describe('AccessTokens', () => {
       .setIssuedAt()
       .setExpirationTime('1m')
       .encode();
-    await expect(tokens.verify(`Bearer ${unsigned}`)).rejects.toMatchObject({
-      status: 401,
-      code: 'INVALID_TOKEN',
-    });
+    await expect(
+      tokens.verify(`Bearer ${unsigned}`).catch((error: unknown) => toBody(error, 'c')),
+    ).resolves.toMatchObject({ status: 401, body: { error: { code: 'INVALID_TOKEN' } } });
   });
 
   it('says why in WWW-Authenticate', async () => {

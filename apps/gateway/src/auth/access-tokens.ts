@@ -1,6 +1,6 @@
-import { DomainError } from '@saga-lab/observability';
 import { SignJWT, errors, jwtVerify } from 'jose';
 import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../errors';
 import type { Principal, Role } from './users';
 
 export interface AccessTokenOptions {
@@ -13,9 +13,12 @@ export interface AccessTokenOptions {
 /** HS256 is the only algorithm accepted: a token claiming `none` or RS256 is refused before any check. */
 const ALGORITHM = 'HS256';
 
-const unauthenticated = (code: string, message: string): DomainError =>
-  new DomainError(401, code, message, undefined, {
-    'www-authenticate': `Bearer error="invalid_token", error_description="${message}"`,
+const unauthenticated = (
+  code: 'UNAUTHENTICATED' | 'INVALID_TOKEN' | 'TOKEN_EXPIRED',
+  message: string,
+): GatewayError =>
+  new GatewayError(code, message, {
+    headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message}"` },
   });
 
 /**
@@ -72,7 +75,7 @@ export class AccessTokens {
         ...(typeof cid === 'string' ? { customerId: cid } : {}),
       };
     } catch (error) {
-      if (error instanceof DomainError) throw error;
+      if (error instanceof GatewayError) throw error;
       if (error instanceof errors.JWTExpired)
         throw unauthenticated('TOKEN_EXPIRED', 'the access token has expired');
       throw unauthenticated('INVALID_TOKEN', 'the access token is invalid');

@@ -1,7 +1,7 @@
-import { DomainError } from '@saga-lab/observability';
 import type { Redis, Result } from 'ioredis';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { withStore } from '../edge/store-errors';
+import { GatewayError } from '../errors';
 
 export interface RefreshTokenOptions {
   readonly ttlSeconds: number;
@@ -30,7 +30,10 @@ declare module 'ioredis' {
   }
 }
 
-const unauthorized = (code: string, message: string): DomainError => new DomainError(401, code, message);
+const unauthorized = (
+  code: 'INVALID_REFRESH_TOKEN' | 'REFRESH_TOKEN_REUSED' | 'SESSION_REVOKED',
+  message: string,
+): GatewayError => new GatewayError(code, message);
 
 /**
  * Opaque refresh tokens in Redis, grouped in families (one per login). Only a hash of each token is

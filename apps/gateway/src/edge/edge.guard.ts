@@ -1,10 +1,10 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError } from '@saga-lab/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokens } from '../auth/access-tokens';
 import type { Principal, Role } from '../auth/users';
 import type { GatewayConfig } from '../config';
+import { GatewayError } from '../errors';
 import { GatewayMetrics } from '../metrics';
 import { PUBLIC_ROUTE, ROLES } from './request-context';
 import { RATE_LIMITER, type Bucket, type Decision, type RateLimiter } from './rate-limiter';
@@ -69,12 +69,13 @@ export class EdgeGuard implements CanActivate {
       for (const [name, value] of Object.entries(headers)) void reply.header(name, value);
       if (!decision.allowed) {
         this.metrics.rateLimited.inc({ policy: decision.policy });
-        throw new DomainError(
-          429,
+        throw new GatewayError(
           'RATE_LIMITED',
           `too many requests (${decision.policy} limit); retry in ${decision.retryAfterSeconds} s`,
-          { policy: decision.policy, retryAfterSeconds: decision.retryAfterSeconds },
-          { ...headers, 'retry-after': String(decision.retryAfterSeconds) },
+          {
+            details: { policy: decision.policy, retryAfterSeconds: decision.retryAfterSeconds },
+            headers: { ...headers, 'retry-after': String(decision.retryAfterSeconds) },
+          },
         );
       }
     }
@@ -82,7 +83,7 @@ export class EdgeGuard implements CanActivate {
 
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, targets);
     if (principal && roles && !roles.includes(principal.role)) {
-      throw new DomainError(403, 'FORBIDDEN', `this operation needs the role ${roles.join(' or ')}`);
+      throw new GatewayError('FORBIDDEN', `this operation needs the role ${roles.join(' or ')}`);
     }
     if (principal) request.principal = principal;
     return true;

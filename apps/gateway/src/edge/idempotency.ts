@@ -1,6 +1,7 @@
-import { DomainError, toBody } from '@saga-lab/observability';
+import { toBody } from '@saga-lab/observability';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
+import { GatewayError } from '../errors';
 import type { GatewayMetrics } from '../metrics';
 import { withStore } from './store-errors';
 
@@ -44,8 +45,7 @@ export class IdempotencyStore {
     execute: () => Promise<StoredResponse>,
   ): Promise<StoredResponse & { replayed: boolean }> {
     if (!IDEMPOTENCY_KEY.test(key)) {
-      throw new DomainError(
-        400,
+      throw new GatewayError(
         'INVALID_IDEMPOTENCY_KEY',
         'Idempotency-Key must be 1–255 visible ASCII characters',
       );
@@ -68,17 +68,13 @@ export class IdempotencyStore {
     try {
       response = await execute();
     } catch (error) {
-      const { status, body } = toBody(error, correlationId);
+      const { status, headers, body } = toBody(error, correlationId);
       if (status >= 500) {
         await this.redis.del(redisKey).catch(() => undefined);
         throw error;
       }
       // A refusal (4xx) is the answer to these parameters: it is kept and replayed like a success.
-      response = {
-        status,
-        headers: error instanceof DomainError && error.headers ? { ...error.headers } : {},
-        body,
-      };
+      response = { status, headers: { ...headers }, body };
     }
     // If this write fails the order still exists; a retry is then de-duplicated by the order service.
     await this.redis
@@ -100,8 +96,7 @@ export class IdempotencyStore {
     const record = raw ? (JSON.parse(raw) as Record_) : undefined;
     if (record && record.fingerprint !== fingerprint) {
       this.metrics.idempotency.inc({ outcome: 'mismatch' });
-      throw new DomainError(
-        422,
+      throw new GatewayError(
         'IDEMPOTENCY_KEY_REUSED',
         'this Idempotency-Key was used with different parameters; use a new key for a new request',
       );
@@ -109,12 +104,10 @@ export class IdempotencyStore {
     if (!record || record.state === 'in_flight' || !record.response) {
       // In flight (or freed a moment ago after a 5xx): the client should retry shortly.
       this.metrics.idempotency.inc({ outcome: 'in_flight' });
-      throw new DomainError(
-        409,
+      throw new GatewayError(
         'IDEMPOTENCY_KEY_IN_USE',
         'a request with this Idempotency-Key is still being processed; retry shortly',
-        undefined,
-        { 'retry-after': '1' },
+        { headers: { 'retry-after': '1' } },
       );
     }
     this.metrics.idempotency.inc({ outcome: 'replayed' });

@@ -1,4 +1,5 @@
-import { DomainError } from '@saga-lab/observability';
+import { AppError } from '@saga-lab/errors';
+import { GatewayError } from '../errors';
 
 /**
  * Runs a Redis operation of the edge; if Redis fails, the client gets a 503 with Retry-After (the state
@@ -8,9 +9,10 @@ export async function withStore<T>(what: string, operation: () => Promise<T>): P
   try {
     return await operation();
   } catch (error) {
-    if (error instanceof DomainError) throw error;
-    throw new DomainError(503, 'STORE_UNAVAILABLE', `${what} is unavailable; retry shortly`, undefined, {
-      'retry-after': '1',
+    if (error instanceof AppError) throw error;
+    throw new GatewayError('STORE_UNAVAILABLE', `${what} is unavailable; retry shortly`, {
+      headers: { 'retry-after': '1' },
+      cause: error,
     });
   }
 }

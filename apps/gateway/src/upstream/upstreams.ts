@@ -1,64 +1,53 @@
-import type { ServiceDirectory } from '@saga-lab/discovery';
-import { DomainError } from '@saga-lab/observability';
+import {
+  ServiceClient,
+  type ServiceDirectory,
+  type ServiceRequest,
+  type ServiceResponse,
+} from '@saga-lab/discovery';
+import { HttpAnswer } from '@saga-lab/observability';
 import {
   DeadlineExceeded,
   DependencyPolicy,
   DependencyUnavailable,
   UpstreamFailure,
   type BreakerState,
-  type Deadline,
   type DependencyPolicyOptions,
 } from '@saga-lab/resilience';
+import type { z } from 'zod';
+import { GatewayError } from '../errors';
 import type { GatewayMetrics } from '../metrics';
 
 export const DEPENDENCIES = ['order', 'inventory', 'payment'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
 
-export interface UpstreamRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH';
-  readonly path: string;
-  readonly query?: Readonly<Record<string, string | undefined>>;
-  readonly body?: unknown;
-  readonly headers?: Readonly<Record<string, string | undefined>>;
-  readonly deadline: Deadline;
-  readonly correlationId: string;
-}
-
-export interface UpstreamResponse<T = unknown> {
-  readonly status: number;
-  readonly body: T;
-  readonly headers: Headers;
-}
+export type UpstreamRequest = ServiceRequest;
+export type UpstreamResponse<T> = ServiceResponse<T>;
 
 const BREAKER_GAUGE: Record<BreakerState, number> = { closed: 0, open: 1, 'half-open': 2, isolated: 3 };
 
-/** Only GET is retried: the gateway cannot know that repeating anything else is harmless. */
-const IDEMPOTENT = new Set(['GET']);
-
 /**
- * Calls to the services: an instance from discovery (round robin, so a retry goes to the next one), a
- * timeout cut from the request's deadline, and the dependency's policy (breaker, retries for idempotent
- * calls). A service's own 4xx passes through as it is (in the one error format); its failures become
- * 503 + Retry-After (unreachable, circuit open) or 504 (deadline), never a bare 500.
+ * The gateway's calls to the services: one `ServiceClient` per dependency (discovery, deadline, breaker,
+ * retries for idempotent calls, response checked against the schema the caller expects), with the
+ * gateway's metrics. A service's own 4xx passes through as it is (in the one error format); its failures
+ * become 503 + Retry-After (unreachable, circuit open, broken contract) or 504 (deadline), never a bare 500.
  */
 export class Upstreams {
-  private readonly policies: Record<Dependency, DependencyPolicy>;
+  private readonly clients: Record<Dependency, ServiceClient>;
 
-  constructor(
-    private readonly directory: ServiceDirectory,
-    options: DependencyPolicyOptions,
-    private readonly metrics: GatewayMetrics,
-  ) {
-    this.policies = Object.fromEntries(
+  constructor(directory: ServiceDirectory, options: DependencyPolicyOptions, metrics: GatewayMetrics) {
+    this.clients = Object.fromEntries(
       DEPENDENCIES.map((name) => {
         metrics.breakerState.set({ dependency: name }, 0);
         const policy = new DependencyPolicy(name, options, (state) => {
           metrics.breakerState.set({ dependency: name }, BREAKER_GAUGE[state]);
           metrics.breakerTransitions.inc({ dependency: name, to: state });
         });
-        return [name, policy];
+        const client = new ServiceClient(name, directory, policy, (outcome, instance) =>
+          metrics.upstreamRequests.inc({ service: name, instance, outcome }),
+        );
+        return [name, client];
       }),
-    ) as Record<Dependency, DependencyPolicy>;
+    ) as Record<Dependency, ServiceClient>;
   }
 
   /** Breaker state and healthy instances per dependency (for /health/dependencies). */
@@ -66,128 +55,69 @@ export class Upstreams {
     return Object.fromEntries(
       DEPENDENCIES.map((name) => [
         name,
-        { breaker: this.policies[name].state, instances: this.directory.instances(name).map((i) => i.id) },
+        { breaker: this.clients[name].policy.state, instances: [...this.clients[name].instances()] },
       ]),
     ) as Record<Dependency, { breaker: BreakerState; instances: string[] }>;
   }
 
   /** A call whose 4xx answers are returned, not thrown (e.g. a 404 a caller turns into a section state). */
-  async call<T>(service: Dependency, request: UpstreamRequest): Promise<UpstreamResponse<T>> {
+  async call<S extends z.ZodType>(
+    service: Dependency,
+    request: UpstreamRequest,
+    schema: S,
+  ): Promise<UpstreamResponse<z.output<S>>> {
     try {
-      return await this.policies[service].call(
-        request.deadline,
-        IDEMPOTENT.has(request.method),
-        (timeoutMs) => this.attempt<T>(service, request, timeoutMs),
-      );
+      return await this.clients[service].call(request, schema);
     } catch (error) {
       throw asHttpError(service, error);
     }
   }
 
   /** Like `call`, but a 4xx from the service is thrown as the same error for the client. */
-  async expectOk<T>(service: Dependency, request: UpstreamRequest): Promise<UpstreamResponse<T>> {
-    const response = await this.call<T>(service, request);
-    if (response.status >= 400) throw relayed(response);
-    return response;
-  }
-
-  private async attempt<T>(
+  async expectOk<S extends z.ZodType>(
     service: Dependency,
     request: UpstreamRequest,
-    timeoutMs: number,
-  ): Promise<UpstreamResponse<T>> {
-    const instance = this.directory.pick(service);
-    if (!instance) {
-      this.metrics.upstreamRequests.inc({ service, instance: 'none', outcome: 'failure' });
-      throw new UpstreamFailure(service, 'UPSTREAM_UNREACHABLE', `no healthy ${service} instance`);
-    }
-    const url = new URL(request.path, instance.url);
-    for (const [name, value] of Object.entries(request.query ?? {}))
-      if (value !== undefined) url.searchParams.set(name, value);
-    const headers: Record<string, string> = { 'x-correlation-id': request.correlationId };
-    for (const [name, value] of Object.entries(request.headers ?? {}))
-      if (value !== undefined) headers[name] = value;
-    if (request.body !== undefined) headers['content-type'] = 'application/json';
-
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: request.method,
-        headers,
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      this.metrics.upstreamRequests.inc({ service, instance: instance.id, outcome: 'failure' });
-      const timedOut = (error as Error).name === 'TimeoutError';
-      throw new UpstreamFailure(
-        service,
-        timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE',
-        timedOut ? `${service} did not answer within ${timeoutMs} ms` : `${service} is unreachable`,
-        { cause: error },
-      );
-    }
-    const text = await response.text().catch(() => '');
-    if (response.status >= 500) {
-      this.metrics.upstreamRequests.inc({ service, instance: instance.id, outcome: 'failure' });
-      throw new UpstreamFailure(service, 'UPSTREAM_ERROR', `${service} answered ${response.status}`);
-    }
-    this.metrics.upstreamRequests.inc({
-      service,
-      instance: instance.id,
-      outcome: response.status >= 400 ? 'client_error' : 'ok',
-    });
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new UpstreamFailure(
-        service,
-        'UPSTREAM_ERROR',
-        `${service} answered with a body that is not JSON`,
-      );
-    }
-    return { status: response.status, body: body as T, headers: response.headers };
+    schema: S,
+  ): Promise<{ readonly status: number; readonly body: z.output<S>; readonly headers: Headers }> {
+    const response = await this.call(service, request, schema);
+    if (!response.ok) throw relayed(response);
+    return response;
   }
 }
 
 /** A service's refusal, relayed to the client with its status, code and details. */
-export function relayed(response: UpstreamResponse): DomainError {
+export function relayed(response: { readonly status: number; readonly body: unknown }): HttpAnswer {
   const error = (
     response.body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
   )?.error;
-  return new DomainError(
-    response.status,
+  return new HttpAnswer(
     typeof error?.code === 'string' ? error.code : 'UPSTREAM_REFUSED',
     typeof error?.message === 'string' ? error.message : `the service answered ${response.status}`,
-    error?.details,
+    { status: response.status, details: error?.details },
   );
 }
 
 /** Failures of a dependency, as the client sees them. */
 export function asHttpError(service: string, error: unknown): unknown {
   if (error instanceof DependencyUnavailable) {
-    return new DomainError(
-      503,
-      'DEPENDENCY_UNAVAILABLE',
-      `the ${service} service is unavailable; retry later`,
-      { dependency: service, circuit: 'open' },
-      { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) },
-    );
+    return new GatewayError('DEPENDENCY_UNAVAILABLE', `the ${service} service is unavailable; retry later`, {
+      details: { dependency: service, circuit: 'open' },
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))) },
+      cause: error,
+    });
   }
   if (error instanceof DeadlineExceeded) {
-    return new DomainError(504, 'DEADLINE_EXCEEDED', `the ${service} service did not answer in time`, {
-      dependency: service,
+    return new GatewayError('DEADLINE_EXCEEDED', `the ${service} service did not answer in time`, {
+      details: { dependency: service },
+      cause: error,
     });
   }
   if (error instanceof UpstreamFailure) {
-    return new DomainError(
-      503,
-      'DEPENDENCY_UNAVAILABLE',
-      `the ${service} service is unavailable; retry later`,
-      { dependency: service, reason: error.code },
-      { 'retry-after': '1' },
-    );
+    return new GatewayError('DEPENDENCY_UNAVAILABLE', `the ${service} service is unavailable; retry later`, {
+      details: { dependency: service, reason: error.code },
+      headers: { 'retry-after': '1' },
+      cause: error,
+    });
   }
   return error;
 }

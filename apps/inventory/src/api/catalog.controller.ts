@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, Inject, Param, Patch, Query } from '@nestjs/common';
 import { money, productId as productIdSchema } from '@saga-lab/contracts';
+import { AppError } from '@saga-lab/errors';
 import { withTraceContext } from '@saga-lab/messaging';
 import {
-  DomainError,
   correlationIdFrom,
   decodeCursor,
   encodeCursor,
@@ -35,8 +35,8 @@ const changeBody = z
   .strict()
   .refine((body) => body.name !== undefined || body.price !== undefined, 'give a name or a price');
 
-function notFound(productId: string): DomainError {
-  return new DomainError(404, 'PRODUCT_NOT_FOUND', `no product ${productId}`);
+function notFound(productId: string): AppError {
+  return new AppError('PRODUCT_NOT_FOUND', `no product ${productId}`);
 }
 
 /** Internal catalog API (the gateway fronts it). */

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { orderId as orderIdSchema } from '@saga-lab/contracts';
-import { DomainError } from '@saga-lab/observability';
+import { AppError } from '@saga-lab/errors';
 import { DataSource } from 'typeorm';
 import { findReservation, type Reservation } from '../domain/reservations';
 
@@ -15,7 +15,7 @@ export class ReservationsController {
       ? await findReservation(this.dataSource.manager, orderId)
       : undefined;
     if (!reservation)
-      throw new DomainError(404, 'RESERVATION_NOT_FOUND', `no stock reservation for order ${orderId}`);
+      throw new AppError('RESERVATION_NOT_FOUND', `no stock reservation for order ${orderId}`);
     return reservation;
   }
 }

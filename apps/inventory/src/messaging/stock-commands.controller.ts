@@ -1,4 +1,4 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   ProductUpdated,
@@ -7,77 +7,70 @@ import {
   StockReleased,
   StockReservationFailed,
   StockReserved,
+  type EnvelopeFor,
   type EnvelopeMeta,
-  type EnvelopeOf,
 } from '@saga-lab/contracts';
-import { enqueue, metaCausedBy, processOnce } from '@saga-lab/messaging';
-import { DataSource, type EntityManager } from 'typeorm';
+import { HandlerTransaction, enqueue, metaCausedBy } from '@saga-lab/messaging';
+import type { EntityManager } from 'typeorm';
 import { findProducts } from '../domain/products';
 import { releaseStock, reserveStock } from '../domain/reservations';
 
 export const CONSUMER_GROUP = 'inventory-service';
 
-type Reserve = EnvelopeOf<{ orderId: string; lines: { productId: string; quantity: number }[] }>;
-type Release = EnvelopeOf<{ orderId: string; reason: string }>;
-
 /**
- * Saga participant. Each command is handled in one transaction: the inbox record (duplicates stop
- * here), the stock change, the reply and the ProductUpdated events in the outbox.
+ * Saga participant (`Inventory` in libs/contracts/src/participants.ts). The transport validated the
+ * command and runs each handler in one transaction with its inbox record (duplicates stop there), so a
+ * handler holds only its effect: the stock change, the reply and the ProductUpdated events in the outbox.
  */
 @Controller()
 export class StockCommandsController {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
-
   @EventPattern(ReserveStock.type)
-  async reserve(@Payload() command: Reserve): Promise<void> {
-    await this.dataSource.transaction((manager) =>
-      processOnce(manager, CONSUMER_GROUP, command.messageId, async () => {
-        const { orderId, lines } = command.payload;
-        const result = await reserveStock(manager, orderId, lines);
-        const meta = metaCausedBy(command);
-        if (result.ok) {
-          await enqueue(
-            manager,
-            StockReserved,
-            { orderId, reservationId: result.reservationId, lines: [...result.lines] },
-            meta,
-          );
-          await this.announce(
-            manager,
-            lines.map((l) => l.productId),
-            meta,
-          );
-        } else {
-          await enqueue(
-            manager,
-            StockReservationFailed,
-            { orderId, reason: result.reason, unavailable: [...result.unavailable] },
-            meta,
-          );
-        }
-      }),
+  async reserve(
+    @Payload() command: EnvelopeFor<typeof ReserveStock>,
+    @HandlerTransaction() manager: EntityManager,
+  ): Promise<void> {
+    const { orderId, lines } = command.payload;
+    const result = await reserveStock(manager, orderId, lines);
+    const meta = metaCausedBy(command);
+    if (!result.ok) {
+      await enqueue(
+        manager,
+        StockReservationFailed,
+        { orderId, reason: result.reason, unavailable: [...result.unavailable] },
+        meta,
+      );
+      return;
+    }
+    await enqueue(
+      manager,
+      StockReserved,
+      { orderId, reservationId: result.reservationId, lines: [...result.lines] },
+      meta,
+    );
+    await this.announce(
+      manager,
+      lines.map((l) => l.productId),
+      meta,
     );
   }
 
   @EventPattern(ReleaseStock.type)
-  async release(@Payload() command: Release): Promise<void> {
-    await this.dataSource.transaction((manager) =>
-      processOnce(manager, CONSUMER_GROUP, command.messageId, async () => {
-        const { orderId } = command.payload;
-        const { released } = await releaseStock(manager, orderId);
-        const meta = metaCausedBy(command);
-        await enqueue(manager, StockReleased, { orderId, released }, meta);
-        if (released) {
-          const rows = (await manager.query(`SELECT lines FROM reservations WHERE order_id = $1`, [
-            orderId,
-          ])) as { lines: { productId: string }[] }[];
-          await this.announce(
-            manager,
-            (rows[0]?.lines ?? []).map((l) => l.productId),
-            meta,
-          );
-        }
-      }),
+  async release(
+    @Payload() command: EnvelopeFor<typeof ReleaseStock>,
+    @HandlerTransaction() manager: EntityManager,
+  ): Promise<void> {
+    const { orderId } = command.payload;
+    const { released } = await releaseStock(manager, orderId);
+    const meta = metaCausedBy(command);
+    await enqueue(manager, StockReleased, { orderId, released }, meta);
+    if (!released) return;
+    const rows = (await manager.query(`SELECT lines FROM reservations WHERE order_id = $1`, [orderId])) as {
+      lines: { productId: string }[];
+    }[];
+    await this.announce(
+      manager,
+      (rows[0]?.lines ?? []).map((l) => l.productId),
+      meta,
     );
   }
 

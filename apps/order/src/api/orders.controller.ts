@@ -11,10 +11,9 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { customerId as customerIdSchema, orderLines, type Money } from '@saga-lab/contracts';
+import { customerId as customerIdSchema, orderLines } from '@saga-lab/contracts';
 import { withTraceContext } from '@saga-lab/messaging';
 import {
-  DomainError,
   correlationIdFrom,
   decodeCursor,
   encodeCursor,
@@ -26,18 +25,11 @@ import type { SagaStore } from '@saga-lab/saga';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import {
-  assertChangeable,
-  findOrder,
-  listOrders,
-  placeOrder,
-  type Order,
-  type PricedLine,
-} from '../domain/orders';
-import { PLACE_ORDER_SAGA } from '../messaging/saga-replies.controller';
+import { assertChangeable, findOrder, listOrders, placeOrder, type Order } from '../domain/orders';
+import { OrderError } from '../domain/errors';
+import { Catalog } from '../infra/catalog';
+import { CATALOG, PLACE_ORDER_SAGA } from '../tokens';
 import type { PlaceOrderData } from '../saga/place-order.saga';
-
-export const INVENTORY_URL = Symbol('INVENTORY_URL');
 
 const placeOrderBody = z.object({ customerId: customerIdSchema, lines: orderLines }).strict();
 const uuid = z.uuid();
@@ -62,7 +54,7 @@ export class OrdersController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PLACE_ORDER_SAGA) private readonly saga: SagaStore<PlaceOrderData>,
-    @Inject(INVENTORY_URL) private readonly inventoryUrl: string,
+    @Inject(CATALOG) private readonly catalog: Catalog,
   ) {}
 
   /** Accept-then-process: 202 + Location; the saga decides the outcome asynchronously. */
@@ -77,20 +69,20 @@ export class OrdersController {
   ): Promise<Order> {
     const request = parseInput(placeOrderBody, body, 'body');
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idempotencyKey)) {
-      throw new DomainError(
-        400,
+      throw new OrderError(
         'INVALID_IDEMPOTENCY_KEY',
         'Idempotency-Key must be 1–200 visible ASCII characters',
       );
     }
-    const priced = await this.price(request.lines);
+    const correlation = correlationIdFrom(correlationId);
+    const priced = await this.catalog.price(request.lines, correlation);
     // The saga's messages continue the caller's trace (or start one): see libs/messaging trace-context.
     const { order } = await withTraceContext(traceparent, () =>
       this.dataSource.transaction((manager) =>
         placeOrder(manager, this.saga, {
           customerId: request.customerId,
           lines: priced,
-          correlationId: correlationIdFrom(correlationId),
+          correlationId: correlation,
           ...(idempotencyKey ? { idempotencyKey } : {}),
         }),
       ),
@@ -101,10 +93,9 @@ export class OrdersController {
 
   @Get(':orderId')
   async one(@Param('orderId') orderId: string): Promise<Order & { saga: unknown }> {
-    if (!uuid.safeParse(orderId).success)
-      throw new DomainError(404, 'ORDER_NOT_FOUND', `no order ${orderId}`);
+    if (!uuid.safeParse(orderId).success) throw new OrderError('ORDER_NOT_FOUND', `no order ${orderId}`);
     const order = await findOrder(this.dataSource.manager, orderId);
-    if (!order) throw new DomainError(404, 'ORDER_NOT_FOUND', `no order ${orderId}`);
+    if (!order) throw new OrderError('ORDER_NOT_FOUND', `no order ${orderId}`);
     const saga = await this.saga.find(this.dataSource.manager, orderId);
     return {
       ...order,
@@ -135,32 +126,7 @@ export class OrdersController {
   /** Changing an order is refused: the semantic lock while PENDING, and finality afterwards. */
   @Patch(':orderId')
   async change(@Param('orderId') orderId: string): Promise<never> {
-    if (!uuid.safeParse(orderId).success)
-      throw new DomainError(404, 'ORDER_NOT_FOUND', `no order ${orderId}`);
+    if (!uuid.safeParse(orderId).success) throw new OrderError('ORDER_NOT_FOUND', `no order ${orderId}`);
     return assertChangeable(this.dataSource.manager, orderId);
-  }
-
-  /** Prices come from the catalog (inventory's read API), never from the client. */
-  private async price(lines: readonly { productId: string; quantity: number }[]): Promise<PricedLine[]> {
-    return Promise.all(
-      lines.map(async (line) => {
-        let response: Response;
-        try {
-          response = await fetch(`${this.inventoryUrl}/products/${encodeURIComponent(line.productId)}`, {
-            signal: AbortSignal.timeout(2_000),
-          });
-        } catch {
-          throw new DomainError(503, 'CATALOG_UNAVAILABLE', 'the catalog did not answer; try again shortly');
-        }
-        if (response.status === 404)
-          throw new DomainError(422, 'UNKNOWN_PRODUCT', `no product ${line.productId}`, {
-            productId: line.productId,
-          });
-        if (!response.ok)
-          throw new DomainError(503, 'CATALOG_UNAVAILABLE', `the catalog answered ${response.status}`);
-        const product = (await response.json()) as { price: Money };
-        return { ...line, unitPrice: product.price };
-      }),
-    );
   }
 }

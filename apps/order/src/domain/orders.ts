@@ -7,12 +7,12 @@ import {
   type OrderLine,
 } from '@saga-lab/contracts';
 import { enqueue } from '@saga-lab/messaging';
-import { DomainError } from '@saga-lab/observability';
 import type { SagaInstance, SagaStore } from '@saga-lab/saga';
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { EntityManager } from 'typeorm';
 import type { PlaceOrderData } from '../saga/place-order.saga';
+import { OrderError } from './errors';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
 
@@ -58,7 +58,7 @@ const toOrder = (row: OrderRow): Order => ({
 export function totalOf(lines: readonly PricedLine[]): Money {
   const currencies = new Set(lines.map((l) => l.unitPrice.currency));
   if (currencies.size !== 1)
-    throw new DomainError(422, 'MIXED_CURRENCIES', 'all products of an order must be priced in one currency');
+    throw new OrderError('MIXED_CURRENCIES', 'all products of an order must be priced in one currency');
   return {
     amountMinor: lines.reduce((sum, l) => sum + l.unitPrice.amountMinor * l.quantity, 0),
     currency: [...currencies][0] ?? 'EUR',
@@ -134,8 +134,7 @@ export async function placeOrder(
     const previous = rows[0];
     if (previous) {
       if (previous.customer_id !== input.customerId || !isDeepStrictEqual(previous.lines, lines)) {
-        throw new DomainError(
-          422,
+        throw new OrderError(
           'IDEMPOTENCY_KEY_REUSED',
           'this idempotency key was used with different parameters',
         );
@@ -178,19 +177,16 @@ export async function placeOrder(
  */
 export async function assertChangeable(manager: EntityManager, orderId: string): Promise<never> {
   const order = await findOrder(manager, orderId);
-  if (!order) throw new DomainError(404, 'ORDER_NOT_FOUND', `no order ${orderId}`);
+  if (!order) throw new OrderError('ORDER_NOT_FOUND', `no order ${orderId}`);
   if (order.status === 'PENDING') {
-    throw new DomainError(
-      409,
+    throw new OrderError(
       'ORDER_LOCKED',
       'the order is being processed and cannot change until it is confirmed or cancelled',
-      {
-        status: order.status,
-      },
+      { details: { status: order.status } },
     );
   }
-  throw new DomainError(409, 'ORDER_FINAL', `the order is ${order.status} and can no longer change`, {
-    status: order.status,
+  throw new OrderError('ORDER_FINAL', `the order is ${order.status} and can no longer change`, {
+    details: { status: order.status },
   });
 }
 

@@ -1,68 +1,31 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import {
-  PaymentAuthorized,
-  PaymentCaptured,
-  PaymentDeclined,
-  PaymentVoided,
-  StockReleased,
-  StockReservationFailed,
-  StockReserved,
-  type EnvelopeOf,
-} from '@saga-lab/contracts';
-import { processOnce } from '@saga-lab/messaging';
-import type { SagaStore } from '@saga-lab/saga';
-import { DataSource } from 'typeorm';
-import type { PlaceOrderData } from '../saga/place-order.saga';
+import type { EnvelopeOf } from '@saga-lab/contracts';
+import { HandlerTransaction } from '@saga-lab/messaging';
+import { replyTypesOf, type SagaStore } from '@saga-lab/saga';
+import type { EntityManager } from 'typeorm';
+import { placeOrderSaga, type PlaceOrderData } from '../saga/place-order.saga';
+import { PLACE_ORDER_SAGA } from '../tokens';
 
 export const CONSUMER_GROUP = 'order-service';
-export const PLACE_ORDER_SAGA = Symbol('PLACE_ORDER_SAGA');
+
+/** What the orchestrator listens to: every reply its saga definition declares, and nothing else. */
+export const PLACE_ORDER_REPLIES = replyTypesOf(placeOrderSaga());
 
 /**
- * The orchestrator's inbox: every participant reply moves its saga in one transaction with the inbox
- * record, the commands the transition sends, and (when it ends) the order's final status.
+ * The orchestrator's inbox: a participant's reply moves its saga — the new state, the commands the
+ * transition sends and (when it ends) the order's final status — in the transaction the transport opened
+ * with the reply's inbox record.
  */
 @Controller()
 export class SagaRepliesController {
-  constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(PLACE_ORDER_SAGA) private readonly saga: SagaStore<PlaceOrderData>,
-  ) {}
+  constructor(@Inject(PLACE_ORDER_SAGA) private readonly saga: SagaStore<PlaceOrderData>) {}
 
-  private apply(reply: EnvelopeOf<unknown>): Promise<boolean> {
-    return this.dataSource.transaction((manager) =>
-      processOnce(manager, CONSUMER_GROUP, reply.messageId, async () => {
-        await this.saga.applyReply(manager, reply);
-      }),
-    );
-  }
-
-  @EventPattern(StockReserved.type)
-  async stockReserved(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
-  }
-  @EventPattern(StockReservationFailed.type)
-  async stockReservationFailed(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
-  }
-  @EventPattern(StockReleased.type)
-  async stockReleased(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
-  }
-  @EventPattern(PaymentAuthorized.type)
-  async paymentAuthorized(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
-  }
-  @EventPattern(PaymentDeclined.type)
-  async paymentDeclined(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
-  }
-  @EventPattern(PaymentCaptured.type)
-  async paymentCaptured(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
-  }
-  @EventPattern(PaymentVoided.type)
-  async paymentVoided(@Payload() reply: EnvelopeOf<unknown>): Promise<void> {
-    await this.apply(reply);
+  @EventPattern(PLACE_ORDER_REPLIES)
+  async reply(
+    @Payload() reply: EnvelopeOf<unknown>,
+    @HandlerTransaction() manager: EntityManager,
+  ): Promise<void> {
+    await this.saga.applyReply(manager, reply);
   }
 }

@@ -4,13 +4,13 @@ import {
   PaymentAuthorized,
   PaymentCaptured,
   PaymentDeclined,
-  PaymentVoided,
+  PaymentVoidedOrRefunded,
   ReleaseStock,
   ReserveStock,
   StockReleased,
   StockReservationFailed,
   StockReserved,
-  VoidPayment,
+  VoidOrRefundPayment,
 } from '@saga-lab/contracts';
 import { SagaScenario } from '@saga-lab/saga';
 import { placeOrderSaga, type PlaceOrderData } from './place-order.saga';
@@ -83,9 +83,9 @@ describe('place-order saga', () => {
       .whenReply(StockReserved, reserved)
       .expectCommand(AuthorizePayment)
       .whenDeadlinePasses()
-      .expectState('VOIDING_PAYMENT')
-      .expectCommand(VoidPayment, { orderId, reason: 'order cancelled' })
-      .whenReply(PaymentVoided, { orderId, voided: false })
+      .expectState('VOIDING_OR_REFUNDING_PAYMENT')
+      .expectCommand(VoidOrRefundPayment, { orderId, reason: 'order cancelled' })
+      .whenReply(PaymentVoidedOrRefunded, { orderId, outcome: 'NOTHING_HELD' })
       .expectState('RELEASING_STOCK')
       .expectCommand(ReleaseStock)
       .whenReply(StockReleased, { orderId, released: true })
@@ -98,13 +98,13 @@ describe('place-order saga', () => {
       .whenReply(StockReserved, reserved)
       .expectCommand(AuthorizePayment)
       .whenDeadlinePasses()
-      .expectCommand(VoidPayment)
-      .whenReply(PaymentVoided, { orderId, voided: false })
+      .expectCommand(VoidOrRefundPayment)
+      .whenReply(PaymentVoidedOrRefunded, { orderId, outcome: 'NOTHING_HELD' })
       .expectCommand(ReleaseStock)
       .whenReply(StockReleased, { orderId, released: true })
       .expectState('CANCELLED')
       .whenReply(PaymentAuthorized, { orderId, paymentId, amount: total })
-      .expectCommand(VoidPayment)
+      .expectCommand(VoidOrRefundPayment)
       .expectState('CANCELLED');
   });
 
@@ -114,12 +114,12 @@ describe('place-order saga', () => {
       .whenReply(StockReserved, reserved)
       .expectCommand(AuthorizePayment)
       .whenDeadlinePasses()
-      .expectCommand(VoidPayment)
-      .whenReply(PaymentVoided, { orderId, voided: false })
+      .expectCommand(VoidOrRefundPayment)
+      .whenReply(PaymentVoidedOrRefunded, { orderId, outcome: 'NOTHING_HELD' })
       .expectState('RELEASING_STOCK')
       .expectCommand(ReleaseStock)
       .whenReply(PaymentAuthorized, { orderId, paymentId, amount: total })
-      .expectCommand(VoidPayment)
+      .expectCommand(VoidOrRefundPayment)
       .expectState('RELEASING_STOCK')
       .whenReply(StockReleased, { orderId, released: true })
       .expectState('CANCELLED');
@@ -136,19 +136,23 @@ describe('place-order saga', () => {
   });
 
   it('capture times out → the payment is voided (refunded if captured) and stock released', () => {
-    given()
+    const scenario = given()
       .expectCommand(ReserveStock)
       .whenReply(StockReserved, reserved)
       .expectCommand(AuthorizePayment)
       .whenReply(PaymentAuthorized, { orderId, paymentId, amount: total })
       .expectCommand(CapturePayment)
       .whenDeadlinePasses()
-      .expectState('VOIDING_PAYMENT')
-      .expectCommand(VoidPayment)
-      .whenReply(PaymentVoided, { orderId, voided: true })
+      .expectState('VOIDING_OR_REFUNDING_PAYMENT')
+      .expectCommand(VoidOrRefundPayment)
+      .whenReply(PaymentVoidedOrRefunded, { orderId, outcome: 'REFUNDED' })
       .expectCommand(ReleaseStock)
       .whenReply(StockReleased, { orderId, released: true })
       .expectState('CANCELLED');
+    // The history says which of the two the payment compensation did.
+    expect(scenario.instance.history).toContainEqual(
+      expect.objectContaining({ event: 'authorize payment: compensated', detail: 'payment REFUNDED' }),
+    );
   });
 
   it('a compensation that gets no reply is re-sent after a growing delay until it succeeds', () => {

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { orderId as orderIdSchema } from '@saga-lab/contracts';
-import { DomainError } from '@saga-lab/observability';
+import { AppError } from '@saga-lab/errors';
 import { DataSource } from 'typeorm';
 import { findPayment, type Payment } from '../domain/payments';
 
@@ -14,7 +14,7 @@ export class PaymentsController {
     const payment = orderIdSchema.safeParse(orderId).success
       ? await findPayment(this.dataSource.manager, orderId)
       : undefined;
-    if (!payment) throw new DomainError(404, 'PAYMENT_NOT_FOUND', `no payment for order ${orderId}`);
+    if (!payment) throw new AppError('PAYMENT_NOT_FOUND', `no payment for order ${orderId}`);
     return payment;
   }
 }

@@ -1,4 +1,5 @@
 import type { Money } from '@saga-lab/contracts';
+import { AppError } from '@saga-lab/errors';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { PaymentProvider } from '../provider/payment-provider';
@@ -22,15 +23,9 @@ export interface CaptureResult {
 export type PaymentErrorCode = 'PAYMENT_NOT_CAPTURABLE' | 'PAYMENT_MISMATCH' | 'CAPTURE_DECLINED';
 
 /** A command that cannot succeed however often it is delivered; the messaging layer sends it to the DLQ. */
-export class PaymentError extends Error {
-  readonly retriable = false;
-
-  constructor(
-    readonly code: PaymentErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'PaymentError';
+export class PaymentError extends AppError<PaymentErrorCode> {
+  constructor(code: PaymentErrorCode, message: string) {
+    super(code, message);
   }
 }
 
@@ -197,16 +192,20 @@ export async function capturePayment(
   return { ok: true, paymentId: previous.payment_id, amount };
 }
 
+/** What giving an order's money back did: voided an authorization, refunded a capture, or found nothing held. */
+export type VoidOrRefundOutcome = 'VOIDED' | 'REFUNDED' | 'NOTHING_HELD';
+
 /**
- * Gives an order's money back (compensation): voids an authorization, refunds a capture. Idempotent:
- * voiding twice, or voiding an order that has no payment, succeeds with `voided: false` — and leaves a
- * VOIDED tombstone so that an AuthorizePayment arriving late (after the saga gave up on it) cannot charge.
+ * Gives an order's money back (compensation): voids an authorization, refunds a capture, and says which.
+ * Idempotent: a second call, or a call for an order with no payment, finds NOTHING_HELD — and the latter
+ * leaves a VOIDED tombstone, so that an AuthorizePayment arriving late (after the saga gave up on it)
+ * cannot charge.
  */
-export async function voidPayment(
+export async function voidOrRefundPayment(
   manager: EntityManager,
   provider: PaymentProvider,
   orderId: string,
-): Promise<{ voided: boolean }> {
+): Promise<{ outcome: VoidOrRefundOutcome }> {
   await lockOrder(manager, orderId);
   const previous = await existing(manager, orderId);
   if (!previous) return voidUnrecorded(manager, provider, orderId);
@@ -217,7 +216,7 @@ export async function voidPayment(
       authorizationRef: refOf(previous),
     });
     await setStatus(manager, orderId, 'VOIDED');
-    return { voided: true };
+    return { outcome: 'VOIDED' };
   }
   if (previous.status === 'CAPTURED') {
     await provider.refund({
@@ -227,16 +226,16 @@ export async function voidPayment(
       amount: moneyOf(previous),
     });
     await setStatus(manager, orderId, 'REFUNDED');
-    return { voided: true };
+    return { outcome: 'REFUNDED' };
   }
-  return { voided: false }; // DECLINED, VOIDED, REFUNDED: nothing (left) to give back
+  return { outcome: 'NOTHING_HELD' }; // DECLINED, VOIDED, REFUNDED: nothing (left) to give back
 }
 
 async function voidUnrecorded(
   manager: EntityManager,
   provider: PaymentProvider,
   orderId: string,
-): Promise<{ voided: boolean }> {
+): Promise<{ outcome: VoidOrRefundOutcome }> {
   // Reconciliation: the provider may hold an authorization this service never recorded — its response was
   // lost, and the saga gave up before a retry got through. The authorize idempotency key finds it.
   const orphan = await provider.find(keyFor('authorize', orderId));
@@ -259,5 +258,5 @@ async function voidUnrecorded(
       approved?.providerRef ?? null,
     ],
   );
-  return { voided: approved !== undefined };
+  return { outcome: approved ? 'VOIDED' : 'NOTHING_HELD' };
 }

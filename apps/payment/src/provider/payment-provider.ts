@@ -1,4 +1,5 @@
 import type { Money } from '@saga-lab/contracts';
+import { AppError } from '@saga-lab/errors';
 
 export type ChargeKind = 'AUTHORIZE' | 'CAPTURE' | 'VOID' | 'REFUND';
 export type ProviderOutcome = 'APPROVED' | 'DECLINED';
@@ -53,14 +54,9 @@ export type ProviderErrorCode =
   'PROVIDER_TIMEOUT' | 'PROVIDER_RESPONSE_LOST' | 'PROVIDER_REJECTED' | 'IDEMPOTENCY_KEY_REUSED';
 
 /** A failed provider call. `retriable` tells the messaging layer whether redelivering the command may help. */
-export class ProviderError extends Error {
-  constructor(
-    readonly code: ProviderErrorCode,
-    readonly retriable: boolean,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProviderError';
+export class ProviderError extends AppError<ProviderErrorCode> {
+  constructor(code: ProviderErrorCode, retriable: boolean, message: string) {
+    super(code, message, { retriable });
   }
 }
 
@@ -68,7 +64,6 @@ export class ProviderError extends Error {
 export class ProviderTimeout extends ProviderError {
   constructor(message: string) {
     super('PROVIDER_TIMEOUT', true, message);
-    this.name = 'ProviderTimeout';
   }
 }
 
@@ -76,7 +71,6 @@ export class ProviderTimeout extends ProviderError {
 export class ProviderResponseLost extends ProviderError {
   constructor(message: string) {
     super('PROVIDER_RESPONSE_LOST', true, message);
-    this.name = 'ProviderResponseLost';
   }
 }
 
@@ -84,6 +78,5 @@ export class ProviderResponseLost extends ProviderError {
 export class ProviderRejected extends ProviderError {
   constructor(code: 'PROVIDER_REJECTED' | 'IDEMPOTENCY_KEY_REUSED', message: string) {
     super(code, false, message);
-    this.name = 'ProviderRejected';
   }
 }

@@ -53,9 +53,13 @@ export const PaymentCaptured = defineMessage({
   key: byOrder,
 });
 
-/** Compensation (saga → payment): void an authorization (also a late one). Idempotent; voiding nothing succeeds. */
-export const VoidPayment = defineMessage({
-  type: 'payment.VoidPayment',
+/**
+ * Compensation (saga → payment): give back whatever the order holds at the provider — void an
+ * authorization, refund a capture. Idempotent; an order that holds nothing succeeds with NOTHING_HELD (and
+ * leaves a tombstone, so that a late AuthorizePayment cannot charge it afterwards).
+ */
+export const VoidOrRefundPayment = defineMessage({
+  type: 'payment.VoidOrRefundPayment',
   schemaVersion: 1,
   kind: 'command',
   topic: TOPICS.paymentCommands,
@@ -63,11 +67,12 @@ export const VoidPayment = defineMessage({
   key: byOrder,
 });
 
-export const PaymentVoided = defineMessage({
-  type: 'payment.PaymentVoided',
+/** Which of the two happened: an authorization voided, a capture refunded, or nothing held. */
+export const PaymentVoidedOrRefunded = defineMessage({
+  type: 'payment.PaymentVoidedOrRefunded',
   schemaVersion: 1,
   kind: 'reply',
   topic: TOPICS.paymentReplies,
-  payload: z.object({ orderId, voided: z.boolean() }),
+  payload: z.object({ orderId, outcome: z.enum(['VOIDED', 'REFUNDED', 'NOTHING_HELD']) }),
   key: byOrder,
 });

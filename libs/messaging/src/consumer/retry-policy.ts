@@ -1,3 +1,6 @@
+import { isRetriable as isRetriableError } from '@saga-lab/errors';
+import { KafkaJSError } from 'kafkajs';
+
 /** Retry with exponential backoff and full jitter, for failures that may pass (a lock, a timeout). */
 export interface RetryPolicy {
   /** Deliveries before a message goes to the DLQ, the first one included. */
@@ -19,13 +22,11 @@ export function retryDelayMs(
 }
 
 /**
- * Whether a failure is worth retrying. Errors say so themselves (`retriable`, as in the resilience
- * library's error base); a failure that does not say is treated as retriable, except programmer errors
- * (TypeError, RangeError, SyntaxError), which would fail the same way every time.
+ * Whether a failed delivery goes to the retry topic: what `@saga-lab/errors` counts as passing (an
+ * AppError marked retriable, PostgreSQL losing a race, a peer out of reach) — everything else, unknown
+ * errors included, goes to the DLQ at once — and a kafkajs error that Kafka itself marks retriable (a
+ * leader moving, a request timing out), recognised by its class since kafkajs does not use our error root.
  */
 export function isRetriable(error: unknown): boolean {
-  if (typeof error === 'object' && error !== null && 'retriable' in error) {
-    return Boolean((error as { retriable: unknown }).retriable);
-  }
-  return !(error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError);
+  return error instanceof KafkaJSError ? error.retriable : isRetriableError(error);
 }

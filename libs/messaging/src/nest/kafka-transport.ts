@@ -1,18 +1,66 @@
-import { Catch, type RpcExceptionFilter } from '@nestjs/common';
+import { Catch, createParamDecorator, type ExecutionContext, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import { ContractViolation, HEADERS, messageDefinition, parseEnvelope } from '@saga-lab/contracts';
+import {
+  ContractViolation,
+  HEADERS,
+  messageDefinition,
+  parseEnvelope,
+  type EnvelopeOf,
+} from '@saga-lab/contracts';
 import type { Kafka, Producer } from 'kafkajs';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
+import type { DataSource, EntityManager } from 'typeorm';
+import { processOnce } from '../inbox/inbox';
 import { MessageConsumer, type Delivery } from '../consumer/consumer';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { withTraceContext } from '../trace-context';
 
-/** The context a handler can ask for with `@Ctx()`: where the message came from and which attempt this is. */
-export class KafkaDeliveryContext extends BaseRpcContext<[Delivery]> {
+/**
+ * The context a handler can ask for with `@Ctx()`: where the message came from, which attempt this is, and
+ * the transaction its effect runs in (when the transport has a unit of work).
+ */
+export class KafkaDeliveryContext extends BaseRpcContext<[Delivery, EntityManager | undefined]> {
   get delivery(): Delivery {
     return this.getArgByIndex(0);
   }
+  get manager(): EntityManager | undefined {
+    return this.getArgByIndex(1);
+  }
 }
+
+/**
+ * The handler's transaction: `async reserve(@Payload() command, @HandlerTransaction() manager)`. Whatever
+ * the handler writes with it — its effect, its reply in the outbox — commits with the inbox record.
+ */
+export const HandlerTransaction = createParamDecorator(
+  (_: unknown, context: ExecutionContext): EntityManager => {
+    const manager = context.switchToRpc().getContext<KafkaDeliveryContext>().manager;
+    if (!manager) throw new Error('@HandlerTransaction() needs a KafkaTransport with a unit of work');
+    return manager;
+  },
+);
+
+/**
+ * Runs a handler as one unit of work: in a transaction, once per message. It wraps every handler of the
+ * transport, so a handler holds only its effect.
+ */
+export type UnitOfWork = (
+  envelope: EnvelopeOf<unknown>,
+  work: (manager: EntityManager) => Promise<void>,
+) => Promise<void>;
+
+/**
+ * Pipeline behaviour: the transaction and the inbox check around every handler. A duplicate delivery
+ * (same messageId, same group) finds its inbox row and the handler does not run; otherwise the inbox row,
+ * the effect and the outbox rows the handler staged commit together.
+ */
+export const transactionalInbox =
+  (dataSource: DataSource, consumerGroup: string): UnitOfWork =>
+  async (envelope, work) => {
+    await dataSource.transaction((manager) =>
+      processOnce(manager, consumerGroup, envelope.messageId, () => work(manager)),
+    );
+  };
 
 export interface KafkaTransportOptions {
   readonly kafka: Kafka;
@@ -22,6 +70,8 @@ export interface KafkaTransportOptions {
   readonly concurrency?: number;
   readonly fromBeginning?: boolean;
   readonly onFailure?: ConstructorParameters<typeof MessageConsumer>[2]['onFailure'];
+  /** Around every handler (e.g. `transactionalInbox`); without it, handlers run bare. */
+  readonly unitOfWork?: UnitOfWork;
 }
 
 /**
@@ -74,10 +124,14 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
     if (!handler) return;
     const envelope = parseEnvelope(definition, message);
     // The handler runs in the message's trace: whatever it stages in the outbox continues that trace.
-    await withTraceContext(delivery.headers[HEADERS.traceparent], async () => {
-      const result = await handler(envelope, new KafkaDeliveryContext([delivery]));
+    const run = async (manager?: EntityManager): Promise<void> => {
+      const result = await handler(envelope, new KafkaDeliveryContext([delivery, manager]));
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-    });
+    };
+    const { unitOfWork } = this.options;
+    await withTraceContext(delivery.headers[HEADERS.traceparent], () =>
+      unitOfWork ? unitOfWork(envelope, run) : run(),
+    );
   }
 
   async close(): Promise<void> {

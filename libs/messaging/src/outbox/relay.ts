@@ -1,6 +1,6 @@
 import type { Producer } from 'kafkajs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataSource } from 'typeorm';
+import { WorkLoop } from '../work-loop';
 
 export interface RelayOptions {
   /** Rows claimed per transaction. */
@@ -33,14 +33,21 @@ interface PendingRow {
  * and the commit republishes the batch: delivery is at-least-once, and consumers de-duplicate by messageId.
  */
 export class OutboxRelay {
-  private running = false;
-  private loop: Promise<void> | undefined;
+  private readonly loop: WorkLoop;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly producer: Producer,
     private readonly options: RelayOptions = {},
-  ) {}
+  ) {
+    const idleMs = options.idleMs ?? 50;
+    this.loop = new WorkLoop(async () => (await this.publishBatch()) > 0, {
+      // Back to back while rows are pending; a short pause when the outbox is empty.
+      pauseMs: (published) => (published ? 0 : idleMs),
+      failurePauseMs: Math.min(5_000, idleMs * 20),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+  }
 
   /** Publishes one batch; returns how many rows it published (0 = nothing pending). */
   async publishBatch(): Promise<number> {
@@ -92,24 +99,11 @@ export class OutboxRelay {
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = (async () => {
-      while (this.running) {
-        try {
-          const published = await this.publishBatch();
-          if (published === 0) await sleep(this.options.idleMs ?? 50);
-        } catch (error) {
-          this.options.onError?.(error);
-          await sleep(Math.min(5_000, (this.options.idleMs ?? 50) * 20));
-        }
-      }
-    })();
+    this.loop.start();
   }
 
   /** Stops after the batch in flight is published and committed. */
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 }

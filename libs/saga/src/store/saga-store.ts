@@ -1,4 +1,5 @@
 import type { EnvelopeOf } from '@saga-lab/contracts';
+import { AppError } from '@saga-lab/errors';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SagaCommand, SagaDefinition } from '../definition';
 import {
@@ -36,12 +37,9 @@ interface Row {
 }
 
 /** Raised when another transaction changed the saga first; the caller retries with the fresh row. */
-export class SagaConflict extends Error {
-  readonly code = 'SAGA_CONFLICT';
-  readonly retriable = true;
+export class SagaConflict extends AppError<'SAGA_CONFLICT'> {
   constructor(sagaId: string) {
-    super(`saga ${sagaId} was changed concurrently`);
-    this.name = 'SagaConflict';
+    super('SAGA_CONFLICT', `saga ${sagaId} was changed concurrently`, { retriable: true });
   }
 }
 
@@ -73,18 +71,31 @@ function fromRow<D>(row: Row): StoredSaga<D> {
  * Persists saga instances and applies the engine's transitions atomically: the new state (guarded by
  * `version`) and the commands it emits commit in one transaction.
  */
+export interface SagaStoreOptions<D> {
+  /** Where a transition's commands go, in its transaction (the outbox). */
+  readonly send: CommandSink;
+  readonly clock?: Clock;
+  /** Runs in the transaction of every change (e.g. to move the order to its terminal status with it). */
+  readonly onTransition?: (
+    manager: EntityManager,
+    instance: SagaInstance<D>,
+    correlationId: string,
+  ) => Promise<void>;
+}
+
 export class SagaStore<D> {
+  private readonly send: CommandSink;
+  private readonly clock: Clock;
+  private readonly onTransition: NonNullable<SagaStoreOptions<D>['onTransition']>;
+
   constructor(
     private readonly definition: SagaDefinition<D>,
-    private readonly send: CommandSink,
-    private readonly clock: Clock = systemClock,
-    /** Runs in the transaction of every change (e.g. to move the order to its terminal status with it). */
-    private readonly onTransition: (
-      manager: EntityManager,
-      instance: SagaInstance<D>,
-      correlationId: string,
-    ) => Promise<void> = async () => undefined,
-  ) {}
+    options: SagaStoreOptions<D>,
+  ) {
+    this.send = options.send;
+    this.clock = options.clock ?? systemClock;
+    this.onTransition = options.onTransition ?? (async () => undefined);
+  }
 
   /** Starts a saga inside the caller's transaction (the one that creates the order, say). */
   async start(

@@ -1,0 +1,2 @@
+export { AppError, type AppErrorOptions } from './app-error';
+export { isRetriable } from './retriable';
