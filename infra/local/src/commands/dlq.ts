@@ -4,8 +4,9 @@
  * once the cause is fixed (each entry is replayed at most once; entries passed over by a filter are not
  * offered again).
  */
+import { listDeadLetters, replayDeadLetters, type DeadLetter } from '@saga-lab/messaging';
+import { kafkaBrokers } from '@saga-lab/runtime';
 import { Kafka, logLevel } from 'kafkajs';
-import { listDeadLetters, replayDeadLetters, type DeadLetter } from '../consumer/dead-letters';
 
 const USAGE =
   'usage: npm run dlq -- list <group> | replay <group> [--type <message type>] [--message-id <id>]';
@@ -20,15 +21,17 @@ const line = (d: DeadLetter): string =>
 
 async function main(argv: string[]): Promise<number> {
   const [command, group, ...rest] = argv;
-  const brokers = process.env['KAFKA_BROKERS'];
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set (npm run dlq sets it from the running stack)');
+  // The command line's own configuration, validated like a service's (npm run dlq sets it from the stack).
+  const brokers = kafkaBrokers.safeParse(process.env['KAFKA_BROKERS']);
+  if (!brokers.success)
+    throw new Error('KAFKA_BROKERS is not a host:port list (npm run dlq sets it from the running stack)');
   if (!group || (command !== 'list' && command !== 'replay')) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
   const kafka = new Kafka({
     clientId: 'saga-lab-dlq',
-    brokers: brokers.split(','),
+    brokers: brokers.data,
     logLevel: logLevel.ERROR,
   });
   if (command === 'list') {
