@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import helmet from '@fastify/helmet';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { ConsoleLogger, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -197,6 +198,9 @@ export async function startGateway(
     request.correlationId = correlationId;
     request.deadline = Deadline.within(config.GATEWAY_REQUEST_BUDGET_MS);
     void reply.header('x-correlation-id', correlationId);
+    // The trace this request belongs to, so a client can find it in Zipkin (GET /api/v2/trace/<id>).
+    const span = trace.getActiveSpan()?.spanContext();
+    if (span && isSpanContextValid(span)) void reply.header('x-trace-id', span.traceId);
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -241,6 +245,7 @@ export async function startGateway(
       'deprecation',
       'sunset',
       'x-correlation-id',
+      'x-trace-id',
     ],
     maxAge: 600,
   });

@@ -1,5 +1,6 @@
 import { requireEnv, runSchemathesis, uniqueName, waitUntil, type ServiceProcess } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -16,6 +17,18 @@ import {
   type Answer,
   type Tokens,
 } from './support';
+
+/** A span as Zipkin's API returns it. */
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  kind?: 'CLIENT' | 'SERVER' | 'PRODUCER' | 'CONSUMER';
+  name?: string;
+  timestamp: number;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
 
 interface ErrorBody {
   error: { code: string; message: string; correlationId: string; details?: unknown };
@@ -354,6 +367,131 @@ describe('gateway, end to end', () => {
         data: { lines: [{ productId: id, quantity: 2 }] },
       });
     });
+
+    it('one trace per order: all four services and every Kafka hop, in causal order (confirmed and compensated)', async () => {
+      const traceOf = async (
+        lines: { productId: string; quantity: number }[],
+        end: string,
+        needs?: (span: ZipkinSpan) => boolean,
+        afterPlaced?: () => Promise<unknown>,
+      ): Promise<ZipkinSpan[]> => {
+        const placed = await place(alice.access_token, randomUUID(), { lines });
+        expect(placed.status).toBe(202);
+        await afterPlaced?.();
+        const traceId = placed.headers.get('x-trace-id');
+        expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+        const orderId = (placed.body as { orderId: string }).orderId;
+        await waitUntil(
+          async () =>
+            (await http<OrderDetail>(`${gw}/v1/orders/${orderId}`, { token: alice.access_token })).body.order
+              .status === end,
+          { timeoutMs: 30_000, what: `the order to be ${end}` },
+        );
+        // Spans leave each service in batches (every few seconds): wait until the last hop has arrived.
+        return waitUntil(
+          async () => {
+            const answer = await fetch(`${requireEnv('ZIPKIN_URL')}/api/v2/trace/${traceId}`);
+            const spans = answer.ok ? ((await answer.json()) as ZipkinSpan[]) : [];
+            const processed = spans
+              .filter((s) => s.kind === 'CONSUMER')
+              .map((s) => s.tags?.['saga.message.type']);
+            // Each service exports on its own schedule: wait for every hop this outcome must have.
+            const due =
+              end === 'CONFIRMED'
+                ? ['payment.CapturePayment', 'payment.PaymentCaptured']
+                : ['inventory.ReleaseStock', 'inventory.StockReleased'];
+            return due.every((hop) => processed.includes(hop)) && (!needs || spans.some(needs))
+              ? spans
+              : undefined;
+          },
+          { timeoutMs: 30_000, intervalMs: 500, what: `the ${end} order's trace in Zipkin` },
+        );
+      };
+      const hops = (spans: ZipkinSpan[]): string[] =>
+        spans
+          .filter((s) => s.kind === 'CONSUMER')
+          .sort((a, b) => a.timestamp - b.timestamp)
+          .map((s) => String(s.tags?.['saga.message.type']));
+      const causal = (spans: ZipkinSpan[]): void => {
+        expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+        const byId = new Map(spans.map((s) => [s.id, s]));
+        for (const consume of spans.filter((s) => s.kind === 'CONSUMER')) {
+          // Every consume hangs under the publish of the same message, which happened before it.
+          const publish = byId.get(consume.parentId ?? '');
+          expect({ consume: consume.tags?.['saga.message.type'], parent: publish?.kind }).toEqual({
+            consume: consume.tags?.['saga.message.type'],
+            parent: 'PRODUCER',
+          });
+          expect(publish?.tags?.['messaging.message.id']).toBe(consume.tags?.['messaging.message.id']);
+          expect(publish?.timestamp ?? Infinity).toBeLessThanOrEqual(consume.timestamp);
+        }
+      };
+
+      const confirmed = await traceOf([{ productId: await product(10, 1_000), quantity: 1 }], 'CONFIRMED');
+      expect(new Set(confirmed.map((s) => s.localEndpoint?.serviceName))).toEqual(
+        new Set(['gateway', 'order', 'inventory', 'payment']),
+      );
+      expect(hops(confirmed)).toEqual([
+        'inventory.ReserveStock',
+        'inventory.StockReserved',
+        'payment.AuthorizePayment',
+        'payment.PaymentAuthorized',
+        'payment.CapturePayment',
+        'payment.PaymentCaptured',
+      ]);
+      expect(
+        confirmed.some(
+          (s) => s.tags?.['db.system.name'] === 'postgresql' || s.tags?.['db.system'] === 'postgresql',
+        ),
+      ).toBe(true);
+      causal(confirmed);
+
+      const setProviderFaults = (faults: Record<string, number>): Promise<Response> =>
+        fetch(`${payment?.url}/provider/faults`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(faults),
+        });
+      // Payment declined: the compensation (release the stock) is in the same trace.
+      await setProviderFaults({ declineRate: 1 });
+      try {
+        const cancelled = await traceOf([{ productId: await product(10, 1_000), quantity: 1 }], 'CANCELLED');
+        expect(hops(cancelled)).toEqual([
+          'inventory.ReserveStock',
+          'inventory.StockReserved',
+          'payment.AuthorizePayment',
+          'payment.PaymentDeclined',
+          'inventory.ReleaseStock',
+          'inventory.StockReleased',
+        ]);
+        causal(cancelled);
+      } finally {
+        await setProviderFaults({ declineRate: 0 });
+      }
+
+      // The provider times out past the step's deadline: the reaper compensates, inside the saga's trace (the
+      // fault heals after the deadline, so the compensation can go through).
+      await setProviderFaults({ timeoutRate: 1 });
+      try {
+        const reaped = await traceOf(
+          [{ productId: await product(10, 1_000), quantity: 1 }],
+          'CANCELLED',
+          (span) => span.tags?.['saga.message.type'] === 'payment.VoidOrRefundPayment',
+          async () => {
+            await sleep(6_500); // the authorize deadline (5 s) and one reaper round
+            await setProviderFaults({ timeoutRate: 0 });
+          },
+        );
+        const deadline = reaped.find((s) => s.name === 'saga deadline');
+        expect(deadline?.localEndpoint?.serviceName).toBe('order');
+        expect(hops(reaped)).toEqual(
+          expect.arrayContaining(['payment.VoidOrRefundPayment', 'inventory.ReleaseStock']),
+        );
+        causal(reaped);
+      } finally {
+        await setProviderFaults({ timeoutRate: 0 });
+      }
+    }, 120_000);
 
     it('RBAC and ownership: another customer’s order is a 404, admins see it, admins cannot order', async () => {
       const id = await product();

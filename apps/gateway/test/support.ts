@@ -13,6 +13,9 @@ export type Username = (typeof USERS)[number]['username'];
 export const infraEnv = (): NodeJS.ProcessEnv => ({
   KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
   CONSUL_HTTP_ADDR: requireEnv('CONSUL_HTTP_ADDR'),
+  // Every trace recorded and exported to the test stack's Zipkin (the tracing test reads them back).
+  ZIPKIN_URL: requireEnv('ZIPKIN_URL'),
+  TRACE_SAMPLE_RATIO: '1',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 });
 

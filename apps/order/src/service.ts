@@ -9,7 +9,13 @@ import {
 import { enqueue } from '@saga-lab/messaging';
 import { DependencyPolicy } from '@saga-lab/resilience';
 import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
-import { SagaInstances1732400000000, SagaReaper, SagaStore, type CommandSink } from '@saga-lab/saga';
+import {
+  SagaInstances1732400000000,
+  SagaReaper,
+  SagaStore,
+  SagaTraceparent1732900000000,
+  type CommandSink,
+} from '@saga-lab/saga';
 import { ORDER_HTTP_STATUSES } from './api/http-statuses';
 import { OrdersController } from './api/orders.controller';
 import type { OrderConfig } from './config';
@@ -72,7 +78,12 @@ export async function startOrderService(
       port: config.ORDER_PORT,
       databaseUrl: config.ORDER_DATABASE_URL,
       dbPoolSize: config.ORDER_DB_POOL,
-      migrations: [SagaInstances1732400000000, Orders1732600000000, OrdersPageIndexes1732700000000],
+      migrations: [
+        SagaInstances1732400000000,
+        Orders1732600000000,
+        OrdersPageIndexes1732700000000,
+        SagaTraceparent1732900000000,
+      ],
       kafkaBrokers: config.KAFKA_BROKERS,
       relay: relayKnobs(config),
       consumerGroup: CONSUMER_GROUP,

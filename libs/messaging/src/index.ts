@@ -37,4 +37,4 @@ export {
   type KafkaTransportOptions,
   type UnitOfWork,
 } from './nest/kafka-transport';
-export { childTraceparent, currentTraceparent, newTraceparent, withTraceContext } from './trace-context';
+export { currentTraceparent, inSpanOf, withTraceContext } from './trace-context';

@@ -12,6 +12,7 @@ export { MetricsController, ServiceMetrics } from './metrics';
 export { DEFAULT_LIMIT, decodeCursor, encodeCursor, pageQuery, type Page } from './pagination';
 export { correlationIdFrom, parseInput } from './input';
 export { MAX_PARAM_LENGTH, edgeServerOptions } from './edge';
+export { RELEASE, startTracing, startTracingFrom, tracingConfig, type TracingConfig } from './tracing';
 export {
   TICKS_PER_SECOND,
   listenerPids,

@@ -240,8 +240,12 @@ export async function bootService(
   };
 }
 
-/** The process entry point: boot, then drain on SIGTERM/SIGINT and exit. */
-export function runMain(name: string, boot: () => Promise<Pick<RunningService, 'close'>>): void {
+/** The process entry point: boot, then drain on SIGTERM/SIGINT, flush the buffered spans, and exit. */
+export function runMain(
+  name: string,
+  boot: () => Promise<Pick<RunningService, 'close'>>,
+  tracing?: { shutdown(): Promise<void> },
+): void {
   boot().then(
     (service) => {
       let stopping = false;
@@ -251,13 +255,16 @@ export function runMain(name: string, boot: () => Promise<Pick<RunningService, '
         process.stdout.write(
           `${JSON.stringify({ level: 'log', context: name, message: `${signal}: draining` })}\n`,
         );
-        service.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            process.stderr.write(`${name}: shutdown failed: ${String(error)}\n`);
-            process.exit(1);
-          },
-        );
+        service
+          .close()
+          .then(() => tracing?.shutdown())
+          .then(
+            () => process.exit(0),
+            (error: unknown) => {
+              process.stderr.write(`${name}: shutdown failed: ${String(error)}\n`);
+              process.exit(1);
+            },
+          );
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));

@@ -2,6 +2,7 @@ export * from './definition';
 export * from './engine';
 export { ManualClock, SagaScenario } from './given-expect';
 export { SagaInstances1732400000000 } from './store/migration';
+export { SagaTraceparent1732900000000 } from './store/trace-migration';
 export { SagaReaper, type ReaperOptions } from './store/reaper';
 export {
   SagaConflict,

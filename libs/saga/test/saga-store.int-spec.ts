@@ -3,7 +3,14 @@ import { StockReleased, StockReserved, createEnvelope } from '@saga-lab/contract
 import { requireEnv, testSchema } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { ManualClock, SagaConflict, SagaInstances1732400000000, SagaStore, type CommandSink } from '../src';
+import {
+  ManualClock,
+  SagaConflict,
+  SagaInstances1732400000000,
+  SagaStore,
+  SagaTraceparent1732900000000,
+  type CommandSink,
+} from '../src';
 import { RESERVE_TIMEOUT_MS, lines, reserveOnlySaga } from './reserve-only.saga';
 
 const definition = reserveOnlySaga;
@@ -14,7 +21,7 @@ describe('SagaStore (real PostgreSQL)', () => {
   const dataSource = new DataSource({
     type: 'postgres',
     url,
-    migrations: [SagaInstances1732400000000],
+    migrations: [SagaInstances1732400000000, SagaTraceparent1732900000000],
     poolSize: 4,
     extra: { options: schema.connectionOptions.options },
   });

@@ -112,7 +112,6 @@ export class OrdersController {
             headers: {
               // One key per caller and key, opaque to the order service (which de-duplicates on it too).
               'idempotency-key': `gw-${createHash('sha256').update(`${ctx.principal.username}\n${idempotencyKey}`).digest('base64url')}`,
-              traceparent: ctx.traceparent,
             },
             deadline: ctx.deadline,
             correlationId: ctx.correlationId,

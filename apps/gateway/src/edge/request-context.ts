@@ -17,22 +17,14 @@ export interface RequestContext {
   readonly principal: Principal;
   readonly deadline: Deadline;
   readonly correlationId: string;
-  readonly traceparent?: string;
 }
-
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** What a handler needs to know about its request: who, until when, and which correlation id. */
 export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): RequestContext => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   if (!request.principal) throw new Error('Ctx on a route without authentication');
-  const traceparent = request.headers['traceparent'];
-  return {
-    principal: request.principal,
-    deadline: request.deadline,
-    correlationId: request.correlationId,
-    ...(typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? { traceparent } : {}),
-  };
+  // Trace context needs no passing by hand: the HTTP instrumentation carries it into the service calls.
+  return { principal: request.principal, deadline: request.deadline, correlationId: request.correlationId };
 });
 
 export const PUBLIC_ROUTE = 'gateway:public';

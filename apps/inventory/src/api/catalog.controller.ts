@@ -1,7 +1,6 @@
 import { Body, Controller, Get, Headers, Inject, Param, Patch, Query } from '@nestjs/common';
 import { money, productId as productIdSchema } from '@saga-lab/contracts';
 import { AppError } from '@saga-lab/errors';
-import { withTraceContext } from '@saga-lab/messaging';
 import {
   correlationIdFrom,
   decodeCursor,
@@ -67,7 +66,6 @@ export class CatalogController {
     @Param('productId') productId: string,
     @Body() body: unknown,
     @Headers('x-correlation-id') correlationId: string | undefined,
-    @Headers('traceparent') traceparent: string | undefined,
   ): Promise<Product> {
     if (!productIdSchema.safeParse(productId).success) throw notFound(productId);
     const { name, price } = parseInput(changeBody, body, 'body');
@@ -75,10 +73,9 @@ export class CatalogController {
     const meta = {
       correlationId: correlationIdFrom(correlationId),
     };
-    const product = await withTraceContext(traceparent, () =>
-      this.dataSource.transaction((manager) =>
-        updateProduct(manager, productId, { name, priceMinor: price?.amountMinor }, meta),
-      ),
+    // The event is staged inside this request's trace (its HTTP server span), which it continues.
+    const product = await this.dataSource.transaction((manager) =>
+      updateProduct(manager, productId, { name, priceMinor: price?.amountMinor }, meta),
     );
     if (!product) throw notFound(productId);
     return product;

@@ -12,7 +12,6 @@ import {
   Res,
 } from '@nestjs/common';
 import { customerId as customerIdSchema, orderLines } from '@saga-lab/contracts';
-import { withTraceContext } from '@saga-lab/messaging';
 import {
   correlationIdFrom,
   decodeCursor,
@@ -64,7 +63,6 @@ export class OrdersController {
     @Body() body: unknown,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
-    @Headers('traceparent') traceparent: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<Order> {
     const request = parseInput(placeOrderBody, body, 'body');
@@ -76,16 +74,15 @@ export class OrdersController {
     }
     const correlation = correlationIdFrom(correlationId);
     const priced = await this.catalog.price(request.lines, correlation);
-    // The saga's messages continue the caller's trace (or start one): see libs/messaging trace-context.
-    const { order } = await withTraceContext(traceparent, () =>
-      this.dataSource.transaction((manager) =>
-        placeOrder(manager, this.saga, {
-          customerId: request.customerId,
-          lines: priced,
-          correlationId: correlation,
-          ...(idempotencyKey ? { idempotencyKey } : {}),
-        }),
-      ),
+    // The saga's messages are staged inside this request's trace (its HTTP server span, a child of the
+    // gateway's call), so the whole saga continues it: see libs/messaging trace-context.
+    const { order } = await this.dataSource.transaction((manager) =>
+      placeOrder(manager, this.saga, {
+        customerId: request.customerId,
+        lines: priced,
+        correlationId: correlation,
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      }),
     );
     void reply.header('location', `/orders/${order.orderId}`);
     return order;

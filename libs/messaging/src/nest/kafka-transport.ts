@@ -1,19 +1,13 @@
 import { Catch, createParamDecorator, type ExecutionContext, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
-import {
-  ContractViolation,
-  HEADERS,
-  messageDefinition,
-  parseEnvelope,
-  type EnvelopeOf,
-} from '@saga-lab/contracts';
+import { ContractViolation, messageDefinition, parseEnvelope, type EnvelopeOf } from '@saga-lab/contracts';
 import type { Kafka, Producer } from 'kafkajs';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { processOnce } from '../inbox/inbox';
 import { MessageConsumer, type Delivery } from '../consumer/consumer';
 import type { RetryPolicy } from '../consumer/retry-policy';
-import { withTraceContext } from '../trace-context';
+import { inProcessSpan, messagingAttributes } from '../trace-context';
 
 /**
  * The context a handler can ask for with `@Ctx()`: where the message came from, which attempt this is, and
@@ -129,9 +123,20 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     };
     const { unitOfWork } = this.options;
-    await withTraceContext(delivery.headers[HEADERS.traceparent], () =>
-      unitOfWork ? unitOfWork(envelope, run) : run(),
-    );
+    // The handler runs in a process span under the message's publish span: whatever it stages in the
+    // outbox continues the same trace.
+    const attributes = messagingAttributes({
+      topic: delivery.originalTopic,
+      operation: 'process',
+      key: delivery.key,
+      messageId: envelope.messageId,
+      type: envelope.type,
+      sagaId: envelope.sagaId,
+      group: this.options.groupId,
+      partition: delivery.partition,
+      offset: delivery.offset,
+    });
+    await inProcessSpan(delivery.headers, attributes, () => (unitOfWork ? unitOfWork(envelope, run) : run()));
   }
 
   async close(): Promise<void> {

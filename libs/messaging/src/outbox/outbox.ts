@@ -6,7 +6,7 @@ import {
   type MessageDefinition,
 } from '@saga-lab/contracts';
 import type { EntityManager } from 'typeorm';
-import { childTraceparent, currentTraceparent } from '../trace-context';
+import { currentTraceparent } from '../trace-context';
 
 export interface OutboxWrite {
   /** Extra Kafka headers, e.g. the W3C `traceparent` of the current span. */
@@ -30,7 +30,7 @@ export async function enqueue<T extends string, P>(
   const envelope = createEnvelope(definition, payload, meta);
   const inherited = currentTraceparent();
   const headers = {
-    ...(inherited ? { [HEADERS.traceparent]: childTraceparent(inherited) } : {}),
+    ...(inherited ? { [HEADERS.traceparent]: inherited } : {}),
     ...options.headers,
     [HEADERS.messageType]: definition.type,
     [HEADERS.correlationId]: envelope.correlationId,

@@ -1,5 +1,7 @@
+import { HEADERS } from '@saga-lab/contracts';
 import type { Producer } from 'kafkajs';
 import type { DataSource } from 'typeorm';
+import { failed, messagingAttributes, startPublishSpan } from '../trace-context';
 import { WorkLoop } from '../work-loop';
 
 export interface RelayOptions {
@@ -64,23 +66,44 @@ export class OutboxRelay {
       )) as PendingRow[];
       if (rows.length === 0) return 0;
 
-      const byTopic = new Map<string, PendingRow[]>();
-      for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+      // Trace through the outbox: each row's publish span continues the trace the row was staged in, and
+      // the message carries that span onward — one trace per order across every Kafka hop.
+      const spans = rows.map((row) => ({
+        row,
+        ...startPublishSpan(
+          row.headers,
+          messagingAttributes({
+            topic: row.topic,
+            operation: 'publish',
+            key: row.message_key,
+            messageId: row.message_id,
+            type: typeof row.envelope['type'] === 'string' ? row.envelope['type'] : undefined,
+            sagaId: typeof row.envelope['sagaId'] === 'string' ? row.envelope['sagaId'] : undefined,
+          }),
+        ),
+      }));
+      const byTopic = new Map<string, typeof spans>();
+      for (const item of spans) byTopic.set(item.row.topic, [...(byTopic.get(item.row.topic) ?? []), item]);
       const batch = {
         acks: -1,
-        topicMessages: [...byTopic].map(([topic, topicRows]) => ({
+        topicMessages: [...byTopic].map(([topic, items]) => ({
           topic,
-          messages: topicRows.map((row) => ({
+          messages: items.map(({ row, traceparent }) => ({
             key: row.message_key,
             value: JSON.stringify(row.envelope),
-            headers: row.headers,
+            headers: { ...row.headers, ...(traceparent ? { [HEADERS.traceparent]: traceparent } : {}) },
           })),
         })),
       };
       try {
         await this.producer.sendBatch(batch);
         if (this.options.duplicateDelivery) await this.producer.sendBatch(batch);
+        for (const { span } of spans) span.end();
       } catch (error) {
+        for (const { span } of spans) {
+          failed(span, error);
+          span.end();
+        }
         // Leave the rows pending (they are retried on the next pass) but record why, for operators.
         await manager.query(
           `UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE message_id = ANY($1::uuid[])`,

@@ -1,5 +1,6 @@
 import type { EnvelopeOf } from '@saga-lab/contracts';
 import { AppError } from '@saga-lab/errors';
+import { currentTraceparent, inSpanOf } from '@saga-lab/messaging';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { SagaCommand, SagaDefinition } from '../definition';
 import {
@@ -33,6 +34,7 @@ interface Row {
   failure_reason: string | null;
   history: SagaInstance<unknown>['history'];
   correlation_id: string;
+  traceparent: string | null;
   version: number;
 }
 
@@ -107,9 +109,13 @@ export class SagaStore<D> {
   ): Promise<SagaInstance<D>> {
     const transition = startSaga(this.definition, sagaId, data, this.clock);
     await manager.query(
-      `INSERT INTO saga_instances (saga_id, saga_type, phase, state, step, data, deadline, compensation_attempt, failure_reason, history, correlation_id, version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)`,
-      this.columns(transition.instance, [sagaId, this.definition.name]).concat([correlationId]),
+      `INSERT INTO saga_instances (saga_id, saga_type, phase, state, step, data, deadline, compensation_attempt, failure_reason, history, correlation_id, traceparent, version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)`,
+      // The trace the saga started in: the reaper's moves continue it (see reapOverdue).
+      this.columns(transition.instance, [sagaId, this.definition.name]).concat([
+        correlationId,
+        currentTraceparent() ?? null,
+      ]),
     );
     await this.emit(manager, transition, correlationId, causationId);
     return transition.instance;
@@ -159,7 +165,18 @@ export class SagaStore<D> {
       )) as Row[];
       for (const row of rows) {
         const stored = fromRow<D>(row);
-        await this.save(manager, stored, handleDeadline(this.definition, stored.instance, this.clock), null);
+        // A timeout-driven move belongs to the saga's trace: its compensation commands continue it.
+        await inSpanOf(
+          row.traceparent ?? undefined,
+          'saga deadline',
+          {
+            'saga.id': stored.instance.sagaId,
+            'order.id': stored.instance.sagaId,
+            'saga.state': stored.instance.state,
+          },
+          () =>
+            this.save(manager, stored, handleDeadline(this.definition, stored.instance, this.clock), null),
+        );
       }
       return rows.length;
     });
