@@ -97,6 +97,12 @@ function urls(env: Record<string, string>): string {
       env['CONSUL_HTTP_ADDR'] && `http://${env['CONSUL_HTTP_ADDR'].replace(/^https?:\/\//, '')}/ui/`,
     ],
     ['Zipkin UI', env['ZIPKIN_URL'] && `${env['ZIPKIN_URL']}/zipkin/`],
+    // Built without its web UI (see components/prometheus.ts): the HTTP API is what there is to open.
+    [
+      'Prometheus API',
+      env['PROMETHEUS_URL'] &&
+        `${env['PROMETHEUS_URL']}/api/v1/alerts (also /api/v1/targets, /api/v1/query?query=up)`,
+    ],
     ['Toxiproxy API', env['TOXIPROXY_URL']],
     ['k6', env['K6_BIN']],
     ['Schemathesis', env['SCHEMATHESIS_BIN']],

@@ -1,6 +1,9 @@
 import { StackError, badEnv } from './errors';
 
-/** Infrastructure, in start order. `k6` and `schemathesis` are tools: provisioned, never started. */
+/**
+ * Infrastructure, in start order (Prometheus after Consul, where it finds what to scrape). `k6` and
+ * `schemathesis` are tools: provisioned, never started.
+ */
 export const INFRA = [
   'postgres',
   'redis',
@@ -8,6 +11,7 @@ export const INFRA = [
   'toxiproxy',
   'kafka',
   'zipkin',
+  'prometheus',
   'k6',
   'schemathesis',
 ] as const;
@@ -40,6 +44,7 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   toxiproxy: { envVar: 'TOXIPROXY_URL', ports: [8474] },
   kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093] },
   zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
+  prometheus: { envVar: 'PROMETHEUS_URL', ports: [9090] },
   k6: { envVar: 'K6_BIN', ports: [] },
   schemathesis: { envVar: 'SCHEMATHESIS_BIN', ports: [] },
   inventory: { envVar: 'INVENTORY_URL', ports: [3002] },
@@ -105,6 +110,7 @@ function defaultAddress(name: ComponentName, port: number | undefined): string {
       return `${LOOPBACK}:${port}`;
     case 'toxiproxy':
     case 'zipkin':
+    case 'prometheus':
     case 'inventory':
     case 'payment':
     case 'order':
@@ -136,6 +142,7 @@ function validate(name: ComponentName, envVar: string, value: string): string {
       return url(['redis:', 'rediss:']);
     case 'toxiproxy':
     case 'zipkin':
+    case 'prometheus':
     case 'inventory':
     case 'payment':
     case 'order':

@@ -20,6 +20,11 @@ export const versionsSchema = z.object({
     minimumMajor: z.number().int(),
     newestBsd: z.string().regex(/^\d+\.\d+$/),
   }),
+  /**
+   * Built from the Go module proxy (module tag v0.<major><minor>.<patch>) with Consul discovery: Debian 12's
+   * package (2.42) is built without it.
+   */
+  prometheus: semver,
 });
 
 export type Versions = z.infer<typeof versionsSchema>;

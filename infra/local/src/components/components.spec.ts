@@ -5,8 +5,19 @@ import { portFlags } from './consul';
 import { newClusterId, renderTemplate } from './kafka';
 import { assertBsdRedis } from './redis';
 import { findPostgresBin, serviceUrl } from './postgres';
+import {
+  alertRulesFile,
+  findPromtool,
+  prometheusBinaries,
+  prometheusComponent,
+  prometheusConfig,
+  prometheusModuleVersion,
+  renderPrometheusConfig,
+} from './prometheus';
 import { isInstalled, schemathesisInstall } from './schemathesis';
 import { parsePythonProbe, systemUser } from './toolchain';
+import { silentReporter } from '../progress';
+import { createContext } from '../stack';
 
 describe('kafka', () => {
   it('renders every placeholder of the broker template', () => {
@@ -106,5 +117,99 @@ describe('consul', () => {
   it('passes every port of the profile, so two agents can run side by side', () => {
     expect(portFlags({ http: '18500', dns: '18600' })).toEqual(['-http-port', '18500', '-dns-port', '18600']);
     expect(portFlags({})).toEqual([]);
+  });
+});
+
+describe('prometheus', () => {
+  const rulesFile = '/repo/infra/prometheus/alerts.yml';
+
+  it('discovers the four services through the stack’s Consul and labels each series with its service', () => {
+    const config = prometheusConfig({ consulAddress: '127.0.0.1:18500', rulesFile }) as {
+      global: Record<string, string>;
+      rule_files: string[];
+      scrape_configs: Record<string, unknown>[];
+    };
+    expect(config.global['scrape_interval']).toBe('5s');
+    expect(config.rule_files).toEqual([rulesFile]);
+    expect(config.scrape_configs).toHaveLength(1);
+    expect(config.scrape_configs[0]).toMatchObject({
+      job_name: 'saga-lab',
+      metrics_path: '/metrics',
+      consul_sd_configs: [
+        { server: '127.0.0.1:18500', scheme: 'http', services: ['inventory', 'payment', 'order', 'gateway'] },
+      ],
+      relabel_configs: [
+        { source_labels: ['__meta_consul_service'], target_label: 'service' },
+        { source_labels: ['__address__'], target_label: 'instance' },
+      ],
+    });
+  });
+
+  it('takes scheme and host from a CONSUL_HTTP_ADDR given as a URL', () => {
+    const config = prometheusConfig({ consulAddress: 'https://consul.internal:8501/', rulesFile }) as {
+      scrape_configs: { consul_sd_configs: Record<string, unknown>[] }[];
+    };
+    expect(config.scrape_configs[0]?.consul_sd_configs[0]).toMatchObject({
+      server: 'consul.internal:8501',
+      scheme: 'https',
+    });
+  });
+
+  it('renders JSON, which Prometheus reads as YAML', () => {
+    const input = { consulAddress: '127.0.0.1:8500', rulesFile };
+    expect(JSON.parse(renderPrometheusConfig(input))).toEqual(prometheusConfig(input));
+  });
+
+  it('writes its config into the profile’s state directory and listens on the profile’s port', async () => {
+    const stateDir = mkdtempSync(path.join(os.tmpdir(), 'prom-'));
+    const ctx = createContext(
+      { PATH: process.env['PATH'], SAGA_LAB_PROFILE: 'test', SAGA_LAB_STATE_DIR: stateDir },
+      silentReporter(),
+    );
+    const prometheus = prometheusComponent(ctx);
+    await prometheus.prepare?.();
+    const dir = path.join(stateDir, 'test', 'prometheus');
+    const written = JSON.parse(readFileSync(path.join(dir, 'prometheus.yml'), 'utf8')) as {
+      rule_files: string[];
+      scrape_configs: { consul_sd_configs: { server: string }[] }[];
+    };
+    expect(written.rule_files).toEqual([alertRulesFile(ctx.paths.repoRoot)]);
+    expect(path.isAbsolute(written.rule_files[0] ?? '')).toBe(true);
+    expect(written.scrape_configs[0]?.consul_sd_configs[0]?.server).toBe('127.0.0.1:18500');
+    expect(prometheus.launch?.().command).toBe(prometheusBinaries(ctx).prometheus);
+    expect(prometheus.launch?.().args).toEqual(
+      expect.arrayContaining([
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        '--web.listen-address=127.0.0.1:19090',
+      ]),
+    );
+    expect(prometheus.exports()).toEqual({ PROMETHEUS_URL: 'http://127.0.0.1:19090' });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('builds the module tag Prometheus publishes each release under', () => {
+    expect(prometheusModuleVersion('3.16.0')).toBe('v0.316.0');
+    expect(prometheusModuleVersion('3.5.1')).toBe('v0.305.1');
+    expect(prometheusModuleVersion('2.54.1')).toBe('v0.54.1');
+  });
+
+  it('finds promtool beside the stack’s prometheus build first, then on PATH', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'promtool-'));
+    const onPath = path.join(root, 'bin');
+    mkdirSync(onPath);
+    writeFileSync(path.join(onPath, 'promtool'), '#!/bin/sh\n', { mode: 0o755 });
+    const ctx = createContext(
+      { PATH: onPath, SAGA_LAB_CACHE_DIR: path.join(root, 'cache'), SAGA_LAB_STATE_DIR: root },
+      silentReporter(),
+    );
+    expect(findPromtool(ctx)).toBe(path.join(onPath, 'promtool'));
+    const { prometheus, promtool } = prometheusBinaries(ctx);
+    expect(path.dirname(promtool)).toBe(path.dirname(prometheus));
+    mkdirSync(path.dirname(promtool), { recursive: true });
+    writeFileSync(promtool, '#!/bin/sh\n', { mode: 0o755 });
+    expect(findPromtool(ctx)).toBe(promtool);
+    expect(findPromtool({ ...ctx, env: { PATH: path.join(root, 'none') } })).toBe(promtool);
+    rmSync(root, { recursive: true, force: true });
   });
 });

@@ -4,6 +4,7 @@ import { consulComponent } from './consul';
 import { k6Component } from './k6';
 import { kafkaComponent } from './kafka';
 import { postgresComponent } from './postgres';
+import { prometheusComponent } from './prometheus';
 import { redisComponent } from './redis';
 import { schemathesisComponent } from './schemathesis';
 import { serviceComponent } from './service';
@@ -17,6 +18,7 @@ const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
   toxiproxy: toxiproxyComponent,
   kafka: kafkaComponent,
   zipkin: zipkinComponent,
+  prometheus: prometheusComponent,
   k6: k6Component,
   schemathesis: schemathesisComponent,
   inventory: (ctx) => serviceComponent(ctx, 'inventory', () => infraEnv(ctx)),

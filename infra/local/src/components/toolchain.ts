@@ -11,7 +11,7 @@ const execFileAsync = promisify(execFile);
 export const INSTALL_HINTS = {
   java: 'a Java 17+ runtime, e.g. `apt-get install openjdk-17-jre-headless`',
   mvn: 'Apache Maven, e.g. `apt-get install maven`',
-  go: 'Go 1.25 or newer from go.dev/dl, or `apt-get install golang` where recent enough',
+  go: 'Go 1.26.7 or newer from go.dev/dl, or `apt-get install golang` where recent enough',
   python3: 'Python 3.11 or newer with its venv module, e.g. `apt-get install python3 python3-venv`',
 } as const;
 
@@ -118,6 +118,15 @@ export interface GoBinary {
   readonly ldflags?: string;
   /** Extra environment for the go command (e.g. GONOSUMDB for modules the checksum database lacks). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The module's tag when it is not `v<version>` (Prometheus 3.16.0 is published as module v0.316.0). */
+  readonly moduleVersion?: string;
+  /** Build tags, e.g. to leave out parts of a program the stack does not use. */
+  readonly tags?: readonly string[];
+  /**
+   * More commands of the same module at the same version (`go install` only), installed beside `binary`
+   * in the same build: one module download and one compile of what they share.
+   */
+  readonly companions?: readonly string[];
 }
 
 export const goBinaryPath = (ctx: StackContext, name: string, version: string, bin: string): string =>
@@ -134,7 +143,11 @@ export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<
   const staging = ensureDir(path.join(path.dirname(spec.binary), '.staging'));
   const log = provisionLog(ctx, spec.name);
   const options = { logFile: log, what: `${spec.name} ${spec.version}` };
-  const flags = ['-trimpath', ...(spec.ldflags ? ['-ldflags', spec.ldflags] : [])];
+  const flags = [
+    '-trimpath',
+    ...(spec.ldflags ? ['-ldflags', spec.ldflags] : []),
+    ...(spec.tags?.length ? ['-tags', spec.tags.join(',')] : []),
+  ];
   await ctx.reporter.step(
     `building ${spec.name} ${spec.version} from the Go module proxy (first run only)`,
     async () => {
@@ -147,10 +160,21 @@ export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<
         });
         renameSync(out, spec.binary);
       } else {
-        await run('go', ['install', ...flags, `${spec.package}@v${spec.version}`], {
-          ...options,
-          env: { ...goEnv(ctx, staging), ...spec.env },
-        });
+        const version = spec.moduleVersion ?? `v${spec.version}`;
+        const companions = spec.companions ?? [];
+        await run(
+          'go',
+          ['install', ...flags, ...[spec.package, ...companions].map((p) => `${p}@${version}`)],
+          {
+            ...options,
+            env: { ...goEnv(ctx, staging), ...spec.env },
+          },
+        );
+        // The companions first: `binary` existing is what marks the build as done.
+        for (const companion of companions) {
+          const name = path.basename(companion);
+          renameSync(path.join(staging, name), path.join(path.dirname(spec.binary), name));
+        }
         renameSync(path.join(staging, path.basename(spec.package)), spec.binary);
       }
       await run('go', ['clean', '-cache', '-modcache'], {
