@@ -493,6 +493,30 @@ describe('gateway, end to end', () => {
       }
     }, 120_000);
 
+    it('the saga services report sagas by state, the oldest in flight, outbox backlog, consumer lag, DLQ depth and pool', async () => {
+      // Orders were confirmed and compensated above; every gauge is read from the database or Kafka on scrape.
+      expect(
+        await metric(order.url, 'saga_lab_sagas', { saga: 'place-order', state: 'CONFIRMED' }),
+      ).toBeGreaterThan(0);
+      expect(await metric(order.url, 'saga_lab_sagas', { state: 'CANCELLED' })).toBeGreaterThan(0);
+      const scrape = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
+      for (const service of [order, inventory, payment]) {
+        const text = await scrape(service?.url ?? '');
+        for (const series of [
+          'saga_lab_outbox_backlog{',
+          'saga_lab_kafka_consumer_lag{',
+          'saga_lab_dlq_depth{',
+          'saga_lab_db_pool_connections{state="in_use"',
+          'nodejs_eventloop_lag_seconds{',
+        ])
+          expect({ service: service?.name, has: text.includes(series) }).toEqual({
+            service: service?.name,
+            has: true,
+          });
+      }
+      expect(await scrape(order.url)).toMatch(/^saga_lab_saga_oldest_inflight_age_seconds\{[^}]*\} \d/m);
+    });
+
     it('RBAC and ownership: another customer’s order is a 404, admins see it, admins cannot order', async () => {
       const id = await product();
       const placed = await place(alice.access_token, randomUUID(), {

@@ -1,4 +1,4 @@
-import { requireEnv, startServiceProcess, type ServiceProcess } from '@saga-lab/testing';
+import { requireEnv, seriesValue, startServiceProcess, type ServiceProcess } from '@saga-lab/testing';
 import { request as httpRequest } from 'node:http';
 import { SignJWT } from 'jose';
 
@@ -131,14 +131,7 @@ export async function metric(
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
-      sum += Number(line.split(' ').pop());
-  }
-  return sum;
+  return seriesValue(await (await fetch(`${gatewayUrl}/metrics`)).text(), name, labels) ?? 0;
 }
 
 /**

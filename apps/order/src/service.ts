@@ -14,6 +14,7 @@ import {
   SagaReaper,
   SagaStore,
   SagaTraceparent1732900000000,
+  registerSagaGauges,
   type CommandSink,
 } from '@saga-lab/saga';
 import { ORDER_HTTP_STATUSES } from './api/http-statuses';
@@ -101,6 +102,7 @@ export async function startOrderService(
           intervalMs: config.ORDER_REAPER_INTERVAL_MS,
           onError: (error) => log.warn(`saga reaper: ${String(error)}`),
         }),
+      metrics: (metrics, { dataSource }) => registerSagaGauges(metrics.registry, dataSource, 'place-order'),
       dispose: () => inventory.directory.close(),
     },
     logger,

@@ -32,6 +32,7 @@ import {
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { createHttpApp, serveHttp } from './http';
+import { registerServiceGauges } from './metrics';
 
 /** A loop that runs beside the consumer (the outbox relay, the saga reaper): started, then stopped on close. */
 export interface BackgroundWork {
@@ -72,6 +73,8 @@ export interface ServiceSpec {
   prepare?(deps: ServiceDeps): Promise<void>;
   /** Background work started once this instance consumes (e.g. the saga reaper), stopped before it closes. */
   background?(deps: ServiceDeps): BackgroundWork;
+  /** Gauges of the service's own (e.g. sagas by state), on its metrics registry. */
+  metrics?(metrics: ServiceMetrics, deps: ServiceDeps): void;
   /** Releases what the service opened itself (a discovery watch), last. */
   dispose?(): void | Promise<void>;
 }
@@ -205,6 +208,13 @@ export async function bootService(
       );
     },
   });
+  registerServiceGauges(metrics, {
+    dataSource,
+    admin,
+    group: spec.consumerGroup,
+    topics: () => transport.unwrap<MessageConsumer | undefined>()?.subscribedTopics ?? [],
+  });
+  spec.metrics?.(metrics, deps);
   const microservice = app.connectMicroservice({ strategy: transport }, { inheritAppConfig: false });
   microservice.useGlobalFilters(new RethrowToTransport());
   if (relayKnobs.enabled) relay.start();

@@ -5,5 +5,7 @@ export { untilConsuming } from './consuming';
 export { testKafka } from './kafka';
 export { startServiceProcess, type ServiceProcess } from './processes';
 export { testSchema, type TestSchema } from './schema';
+export { schemaDataSource } from './data-source';
+export { seriesValue } from './metrics';
 export { serveControllers } from './http-app';
 export { runSchemathesis, type SchemathesisOutcome, type SchemathesisRun } from './schemathesis';

@@ -80,6 +80,11 @@ export class MessageConsumer {
     this.dlqTopicName = deadLetterTopic(options.groupId);
   }
 
+  /** Every topic the group reads: the ones it was given and its retry topic. */
+  get subscribedTopics(): readonly string[] {
+    return [...this.options.topics, this.retryTopicName];
+  }
+
   /** The group's own topics (retry, DLQ), which must exist before `start`. */
   get ownTopics(): readonly string[] {
     return [this.retryTopicName, this.dlqTopicName];
