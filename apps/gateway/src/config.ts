@@ -1,5 +1,6 @@
 import { kafkaBrokers, parseConfig } from '@saga-lab/runtime';
 import { randomUUID } from 'node:crypto';
+import { loggingConfig } from '@saga-lab/observability';
 import { z } from 'zod';
 
 const httpUrl = z.url({ protocol: /^https?$/ });
@@ -77,6 +78,9 @@ export const configSchema = z.object({
   GATEWAY_BODY_LIMIT: z.coerce.number().int().min(1_024).max(1_048_576).default(16_384),
   /** Behind a trusted proxy, the client address comes from X-Forwarded-For. */
   GATEWAY_TRUST_PROXY: z.stringbool().default(false),
+  /** Zipkin, for links to an order's trace (the order detail's `trace.url`). */
+  ZIPKIN_URL: z.url({ protocol: /^https?$/ }).optional(),
+  ...loggingConfig,
 
   GATEWAY_RATE_LIMIT_MODE: z.enum(['exact', 'approximate']).default('exact'),
   GATEWAY_RATE_LIMIT_USER: bucketPolicy.default({ capacity: 100, refillPerSecond: 50 }),

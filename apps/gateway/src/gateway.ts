@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import helmet from '@fastify/helmet';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
-import { ConsoleLogger, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
+import { Module, type DynamicModule, type LoggerService } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -15,7 +15,7 @@ import {
   ServiceMetrics,
 } from '@saga-lab/observability';
 import { Deadline } from '@saga-lab/resilience';
-import { createHttpApp, serveHttp, type HttpSpec } from '@saga-lab/runtime';
+import { createHttpApp, serveHttp, serviceLogger, type HttpSpec } from '@saga-lab/runtime';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -65,7 +65,7 @@ export interface RunningGateway {
  */
 export async function startGateway(
   config: GatewayConfig,
-  logger: LoggerService = new ConsoleLogger('gateway', { json: true }),
+  logger: LoggerService = serviceLogger('gateway', config.LOG_LEVEL),
 ): Promise<RunningGateway> {
   const redis = new Redis(config.REDIS_URL, {
     maxRetriesPerRequest: 1,
@@ -206,6 +206,15 @@ export async function startGateway(
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
     metrics.duration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+    // The request log at the edge: one line per request, inside its trace (traceId, spanId added).
+    logger.log({
+      msg: 'request',
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      correlationId: request.correlationId,
+    });
   });
   // Security headers on every response; the CSP still lets the /docs page load its own script and styles.
   await app.register(helmet, {

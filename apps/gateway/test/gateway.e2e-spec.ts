@@ -14,6 +14,7 @@ import {
   startInventory,
   startOrder,
   startPayment,
+  USERS,
   type Answer,
   type Tokens,
 } from './support';
@@ -445,6 +446,26 @@ describe('gateway, end to end', () => {
         ),
       ).toBe(true);
       causal(confirmed);
+      // The order's log lines are found in every service by its trace id.
+      const traceId = confirmed[0]?.traceId ?? '';
+      // …and the order's detail links to the trace.
+      const orderId = confirmed.find((s) => s.tags?.['order.id'])?.tags?.['order.id'];
+      const detail = await http<OrderDetail & { trace: { traceId: string; url: string | null } }>(
+        `${gw}/v1/orders/${orderId}`,
+        { token: alice.access_token },
+      );
+      expect(detail.body.trace).toEqual({
+        traceId,
+        url: `${requireEnv('ZIPKIN_URL')}/zipkin/traces/${traceId}`,
+      });
+      for (const service of [gateway, order, inventory, payment])
+        expect({
+          service: service?.name,
+          logged: service?.output().includes(`"traceId":"${traceId}"`),
+        }).toEqual({
+          service: service?.name,
+          logged: true,
+        });
 
       const setProviderFaults = (faults: Record<string, number>): Promise<Response> =>
         fetch(`${payment?.url}/provider/faults`, {
@@ -484,6 +505,10 @@ describe('gateway, end to end', () => {
         );
         const deadline = reaped.find((s) => s.name === 'saga deadline');
         expect(deadline?.localEndpoint?.serviceName).toBe('order');
+        expect(deadline?.tags).toMatchObject({
+          'saga.step.previous': 'AUTHORIZING_PAYMENT',
+          'saga.step': 'VOIDING_OR_REFUNDING_PAYMENT',
+        });
         expect(hops(reaped)).toEqual(
           expect.arrayContaining(['payment.VoidOrRefundPayment', 'inventory.ReleaseStock']),
         );
@@ -492,6 +517,20 @@ describe('gateway, end to end', () => {
         await setProviderFaults({ timeoutRate: 0 });
       }
     }, 120_000);
+
+    it('never logs a password, an access token or a refresh token (the auth flows ran above)', async () => {
+      const fresh = await login(gw, 'bob');
+      const secrets = [
+        ...USERS.map((u) => u.password),
+        alice.access_token,
+        alice.refresh_token,
+        fresh.access_token,
+        fresh.refresh_token,
+      ];
+      for (const service of [gateway, order, inventory, payment])
+        for (const secret of secrets) expect(service?.output().includes(secret)).toBe(false);
+      expect(gateway.output()).toContain('"msg":"request"');
+    });
 
     it('the saga services report sagas by state, the oldest in flight, outbox backlog, consumer lag, DLQ depth and pool', async () => {
       // Orders were confirmed and compensated above; every gauge is read from the database or Kafka on scrape.

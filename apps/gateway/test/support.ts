@@ -16,6 +16,8 @@ export const infraEnv = (): NodeJS.ProcessEnv => ({
   // Every trace recorded and exported to the test stack's Zipkin (the tracing test reads them back).
   ZIPKIN_URL: requireEnv('ZIPKIN_URL'),
   TRACE_SAMPLE_RATIO: '1',
+  // Debug: each handled message is a log line (in its trace), which the tracing test looks for.
+  LOG_LEVEL: 'debug',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 });
 

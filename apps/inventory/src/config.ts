@@ -1,3 +1,4 @@
+import { loggingConfig } from '@saga-lab/observability';
 import { kafkaBrokers, parseConfig, postgresUrl, relayConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
@@ -6,6 +7,7 @@ export const configSchema = z.object({
   INVENTORY_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
   ...relayConfig,
+  ...loggingConfig,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   INVENTORY_HOST: z.string().default('127.0.0.1'),
   INVENTORY_PORT: z.coerce.number().int().min(0).max(65_535).default(3002),

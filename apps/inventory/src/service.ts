@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
+import { bootService, relayKnobs, serviceLogger, type RunningService } from '@saga-lab/runtime';
 import { CatalogController } from './api/catalog.controller';
 import { INVENTORY_HTTP_STATUSES } from './api/http-statuses';
 import { ReservationsController } from './api/reservations.controller';
@@ -12,7 +12,7 @@ export type { RunningService };
 
 export function startInventoryService(
   config: InventoryConfig,
-  logger?: LoggerService,
+  logger: LoggerService = serviceLogger('inventory', config.LOG_LEVEL),
 ): Promise<RunningService> {
   return bootService(
     {

@@ -1,3 +1,4 @@
+import { loggingConfig } from '@saga-lab/observability';
 import { kafkaBrokers, parseConfig, postgresUrl, relayConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
@@ -5,6 +6,7 @@ export const configSchema = z.object({
   ORDER_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
   ...relayConfig,
+  ...loggingConfig,
   /** Where the catalog's prices come from (the inventory service's internal API). */
   INVENTORY_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3002'),
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),

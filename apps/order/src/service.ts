@@ -1,4 +1,4 @@
-import { ConsoleLogger, type LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import {
   ConsulDirectory,
   ServiceClient,
@@ -8,7 +8,7 @@ import {
 } from '@saga-lab/discovery';
 import { enqueue } from '@saga-lab/messaging';
 import { DependencyPolicy } from '@saga-lab/resilience';
-import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
+import { bootService, relayKnobs, serviceLogger, type RunningService } from '@saga-lab/runtime';
 import {
   SagaInstances1732400000000,
   SagaReaper,
@@ -23,6 +23,7 @@ import type { OrderConfig } from './config';
 import { settleOrder } from './domain/orders';
 import { Orders1732600000000 } from './infra/migrations/1732600000000-orders';
 import { OrdersPageIndexes1732700000000 } from './infra/migrations/1732700000000-orders-page-indexes';
+import { OrdersTrace1732950000000 } from './infra/migrations/1732950000000-orders-trace';
 import { CONSUMER_GROUP, SagaRepliesController } from './messaging/saga-replies.controller';
 import { placeOrderSaga, type PlaceOrderData } from './saga/place-order.saga';
 import { Catalog } from './infra/catalog';
@@ -59,7 +60,7 @@ function inventoryClient(
 
 export async function startOrderService(
   config: OrderConfig,
-  logger: LoggerService = new ConsoleLogger('order', { json: true }),
+  logger: LoggerService = serviceLogger('order', config.LOG_LEVEL),
 ): Promise<RunningService> {
   const inventory = inventoryClient(config, logger);
   if (inventory.directory instanceof ConsulDirectory) await inventory.directory.ready();
@@ -84,6 +85,7 @@ export async function startOrderService(
         Orders1732600000000,
         OrdersPageIndexes1732700000000,
         SagaTraceparent1732900000000,
+        OrdersTrace1732950000000,
       ],
       kafkaBrokers: config.KAFKA_BROKERS,
       relay: relayKnobs(config),

@@ -108,6 +108,7 @@ describe('listing orders, end to end', () => {
         total: { amountMinor: 100, currency: 'EUR' },
         status: 'REJECTED',
         statusReason: 'test fixture',
+        traceId: null, // a fixture inserted by SQL was placed in no trace
         createdAt: '2020-01-01T12:00:00.000Z',
         updatedAt: expect.any(String),
       },

@@ -1,5 +1,6 @@
 import {
   requireEnv,
+  seriesValue,
   startServiceProcess,
   uniqueName,
   waitUntil,
@@ -229,6 +230,44 @@ describe('place-order saga, end to end', () => {
     expect({ status: done.status, reason: done.statusReason }).toEqual({ status: 'CONFIRMED', reason: null });
     await expect(stockOf(filters)).resolves.toEqual({ available: 9, reserved: 1 });
   }, 120_000);
+
+  it('metrics move: lag rises while the payment provider is slow, the oldest saga in flight ages, then all settle', async () => {
+    const scrape = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
+    const paymentLag = async (): Promise<number | undefined> =>
+      seriesValue(await scrape(payment.url), 'saga_lab_kafka_consumer_lag', {
+        group: 'payment-service',
+        topic: 'payment.commands.v1',
+      });
+    const oldest = async (): Promise<number | undefined> =>
+      seriesValue(await scrape(order.url), 'saga_lab_saga_oldest_inflight_age_seconds');
+    expect(await paymentLag()).toBeDefined();
+    const productId = await product(100);
+    await setFaults({ latencyMs: 1_500 }); // each authorization holds its partition 1.5 s
+    const orders: string[] = [];
+    try {
+      orders.push(
+        ...(await Promise.all(Array.from({ length: 8 }, () => place([{ productId, quantity: 1 }])))),
+      );
+      await waitUntil(async () => ((await paymentLag()) ?? 0) >= 2, {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+        what: 'the payment group to fall behind',
+      });
+      await waitUntil(async () => ((await oldest()) ?? 0) >= 1, {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+        what: 'the oldest saga in flight to age past a second',
+      });
+    } finally {
+      await setFaults({ latencyMs: 0 });
+    }
+    for (const orderId of orders)
+      expect(['CONFIRMED', 'CANCELLED']).toContain((await settled(orderId)).status);
+    await waitUntil(async () => (await paymentLag()) === 0, {
+      timeoutMs: 30_000,
+      what: 'the payment group to catch up',
+    });
+  }, 90_000);
 
   it('a PENDING order is locked against changes (semantic lock), a finished one is final', async () => {
     const slow = await product(3);

@@ -1,3 +1,4 @@
+import { loggingConfig } from '@saga-lab/observability';
 import { kafkaBrokers, parseConfig, postgresUrl, relayConfig } from '@saga-lab/runtime';
 import { z } from 'zod';
 
@@ -7,6 +8,7 @@ export const configSchema = z.object({
   PAYMENT_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
   ...relayConfig,
+  ...loggingConfig,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   PAYMENT_HOST: z.string().default('127.0.0.1'),
   PAYMENT_PORT: z.coerce.number().int().min(0).max(65_535).default(3003),

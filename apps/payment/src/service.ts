@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { bootService, relayKnobs, type RunningService } from '@saga-lab/runtime';
+import { bootService, relayKnobs, serviceLogger, type RunningService } from '@saga-lab/runtime';
 import { DataSource } from 'typeorm';
 import { PAYMENT_HTTP_STATUSES } from './api/http-statuses';
 import { PaymentsController } from './api/payments.controller';
@@ -21,7 +21,7 @@ export interface RunningPaymentService extends RunningService {
 
 export async function startPaymentService(
   config: PaymentConfig,
-  logger?: LoggerService,
+  logger: LoggerService = serviceLogger('payment', config.LOG_LEVEL),
 ): Promise<RunningPaymentService> {
   // The simulator stands for an external provider: its ledger uses connections of its own, so its
   // effects survive a rollback of the service's transaction, as a real provider's would.

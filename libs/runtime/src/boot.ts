@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import {
-  ConsoleLogger,
   Module,
   type DynamicModule,
   type INestApplication,
@@ -31,6 +30,7 @@ import {
 } from '@saga-lab/observability';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { DataSource, type MigrationInterface } from 'typeorm';
+import { serviceLogger } from './config';
 import { createHttpApp, serveHttp } from './http';
 import { registerServiceGauges } from './metrics';
 
@@ -165,7 +165,7 @@ async function connectKafka(spec: ServiceSpec): Promise<{ kafka: Kafka; admin: A
  */
 export async function bootService(
   spec: ServiceSpec,
-  logger: LoggerService = new ConsoleLogger(spec.name, { json: true }),
+  logger: LoggerService = serviceLogger(spec.name),
 ): Promise<RunningService> {
   const dataSource = await openDatabase(spec);
   const { kafka, admin, producer } = await connectKafka(spec).catch(async (error: unknown) => {
@@ -201,11 +201,15 @@ export async function bootService(
     groupId: spec.consumerGroup,
     concurrency: spec.consumerConcurrency,
     unitOfWork: transactionalInbox(dataSource, spec.consumerGroup),
+    onHandled: (envelope, delivery) =>
+      logger.debug?.({ msg: `handled ${envelope.type}`, topic: delivery.topic, sagaId: envelope.sagaId }),
     onFailure: ({ delivery, error, routedTo }) => {
       metrics.messagesFailed.inc({ topic: delivery.originalTopic, routed_to: routedTo });
-      logger.warn(
-        `${delivery.topic}@${delivery.partition}:${delivery.offset} → ${routedTo}: ${String(error)}`,
-      );
+      const where = `${delivery.topic}@${delivery.partition}:${delivery.offset} → ${routedTo}`;
+      // A failure sent to the retry topic is expected and handled (a lock lost to another transaction, a
+      // participant slow for a moment): worth a line, not an error. A dead letter is an error.
+      if (routedTo === 'dlq') logger.error(`${where}: ${String(error)}`);
+      else logger.log(`${where}: ${String(error)}`);
     },
   });
   registerServiceGauges(metrics, {

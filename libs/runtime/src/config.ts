@@ -1,3 +1,5 @@
+import type { LoggerService } from '@nestjs/common';
+import { PinoNestLogger, RELEASE, createLogger } from '@saga-lab/observability';
 import { z } from 'zod';
 import type { RelayKnobs } from './boot';
 
@@ -40,3 +42,7 @@ export const relayKnobs = (config: {
   enabled: config.SAGA_LAB_OUTBOX_RELAY === 'on',
   duplicateDelivery: config.SAGA_LAB_DUPLICATE_DELIVERY === 'true',
 });
+
+/** A service's logger: JSON lines with its name and release, trace and correlation ids, secrets redacted. */
+export const serviceLogger = (name: string, level = 'info'): LoggerService =>
+  new PinoNestLogger(createLogger({ name, version: RELEASE }, level));

@@ -7,5 +7,5 @@ export {
   type ServiceDeps,
   type ServiceSpec,
 } from './boot';
-export { kafkaBrokers, parseConfig, postgresUrl, relayConfig, relayKnobs } from './config';
+export { kafkaBrokers, parseConfig, postgresUrl, relayConfig, relayKnobs, serviceLogger } from './config';
 export { createHttpApp, serveHttp, type HttpService, type HttpSpec } from './http';

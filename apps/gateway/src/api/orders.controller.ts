@@ -7,7 +7,15 @@ import type { Principal } from '../auth/users';
 import { IdempotencyStore, type StoredResponse } from '../edge/idempotency';
 import { Ctx, Roles, type RequestContext } from '../edge/request-context';
 import { GatewayError } from '../errors';
-import { orderAnswer, orderPageAnswer, paymentAnswer, reservationAnswer } from '../upstream/answers';
+import type { GatewayConfig } from '../config';
+import { GATEWAY_CONFIG } from '../edge/edge.guard';
+import {
+  orderAnswer,
+  orderPageAnswer,
+  paymentAnswer,
+  reservationAnswer,
+  tracedOrderAnswer,
+} from '../upstream/answers';
 import { Upstreams, type Dependency } from '../upstream/upstreams';
 import { Operation } from './openapi';
 import {
@@ -45,6 +53,7 @@ export class OrdersController {
   constructor(
     @Inject(Upstreams) private readonly upstreams: Upstreams,
     @Inject(IdempotencyStore) private readonly idempotency: IdempotencyStore,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /**
@@ -159,6 +168,10 @@ export class OrdersController {
               updatedAt: orderExample.updatedAt,
             },
           },
+          trace: {
+            traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+            url: 'http://127.0.0.1:9411/zipkin/traces/4bf92f3577b34da6a3ce929d0e0e4736',
+          },
         },
       },
     ],
@@ -172,16 +185,20 @@ export class OrdersController {
     const response = await this.upstreams.expectOk(
       'order',
       { method: 'GET', path: `/orders/${id}`, deadline: ctx.deadline, correlationId: ctx.correlationId },
-      orderAnswer,
+      tracedOrderAnswer,
     );
-    const found = response.body;
+    const { traceId, ...found } = response.body;
     // Ownership: someone else's order does not exist, as far as this caller can tell.
     if (ctx.principal.role !== 'admin' && found.customerId !== ctx.principal.customerId) throw notFound(id);
     const [payment, reservation] = await Promise.all([
       this.section('payment', `/payments/${id}`, ctx, paymentAnswer),
       this.section('inventory', `/reservations/${id}`, ctx, reservationAnswer),
     ]);
-    return { order: found, payment, reservation };
+    const zipkin = this.config.ZIPKIN_URL;
+    const trace = traceId
+      ? { traceId, url: zipkin ? new URL(`/zipkin/traces/${traceId}`, zipkin).toString() : null }
+      : null;
+    return { order: found, payment, reservation, trace };
   }
 
   @Get()

@@ -85,10 +85,19 @@ export const reservation = z.strictObject({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** The trace the order was placed in: its whole saga, every service and Kafka hop (null when not traced). */
+export const orderTrace = z
+  .strictObject({
+    traceId: z.string().meta({ example: '4bf92f3577b34da6a3ce929d0e0e4736' }),
+    /** The trace in Zipkin's UI, when the gateway knows where Zipkin is. */
+    url: z.string().nullable(),
+  })
+  .nullable();
 export const orderDetail = z.strictObject({
   order,
   payment: section(payment),
   reservation: section(reservation),
+  trace: orderTrace,
 });
 
 export const productIdParam = productId;

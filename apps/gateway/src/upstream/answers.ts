@@ -18,6 +18,8 @@ export const productPageAnswer = z.object({
 });
 
 export const orderAnswer = z.object({ ...order.shape, orderId, lines: z.array(line), total: amount });
+/** One order, with the trace it was placed in (kept out of the public order, shown as its own section). */
+export const tracedOrderAnswer = orderAnswer.extend({ traceId: z.string().nullable().optional() });
 export const orderPageAnswer = z.object({ items: z.array(orderAnswer), nextCursor: z.string().nullable() });
 
 export const paymentAnswer = z.object({ ...payment.shape, amount: amount.nullable() });

@@ -1,3 +1,4 @@
+import { TraceFlags, isSpanContextValid, trace } from '@opentelemetry/api';
 import {
   Body,
   Controller,
@@ -47,6 +48,14 @@ const positionTime = z
   });
 const cursorPosition = z.tuple([positionTime, uuid]);
 
+/** The trace this request runs in, when it is recorded (a link to an unrecorded trace finds nothing). */
+function tracedIn(): { traceId?: string } {
+  const span = trace.getActiveSpan()?.spanContext();
+  return span && isSpanContextValid(span) && span.traceFlags & TraceFlags.SAMPLED
+    ? { traceId: span.traceId }
+    : {};
+}
+
 /** Internal order API (the gateway is the public edge). */
 @Controller('orders')
 export class OrdersController {
@@ -82,6 +91,7 @@ export class OrdersController {
         lines: priced,
         correlationId: correlation,
         ...(idempotencyKey ? { idempotencyKey } : {}),
+        ...tracedIn(),
       }),
     );
     void reply.header('location', `/orders/${order.orderId}`);

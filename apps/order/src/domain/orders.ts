@@ -27,6 +27,8 @@ export interface Order {
   readonly total: Money;
   readonly status: OrderStatus;
   readonly statusReason: string | null;
+  /** The trace the order was placed in (null when it was not traced). */
+  readonly traceId: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -39,6 +41,7 @@ interface OrderRow {
   currency: string;
   status: OrderStatus;
   status_reason: string | null;
+  trace_id: string | null;
   idempotency_key: string | null;
   created_at: Date;
   updated_at: Date;
@@ -51,6 +54,7 @@ const toOrder = (row: OrderRow): Order => ({
   total: { amountMinor: Number(row.total_minor), currency: row.currency },
   status: row.status,
   statusReason: row.status_reason,
+  traceId: row.trace_id ?? null,
   createdAt: new Date(row.created_at).toISOString(),
   updatedAt: new Date(row.updated_at).toISOString(),
 });
@@ -123,7 +127,13 @@ export async function listOrders(
 export async function placeOrder(
   manager: EntityManager,
   saga: SagaStore<PlaceOrderData>,
-  input: { customerId: string; lines: readonly PricedLine[]; idempotencyKey?: string; correlationId: string },
+  input: {
+    customerId: string;
+    lines: readonly PricedLine[];
+    idempotencyKey?: string;
+    correlationId: string;
+    traceId?: string;
+  },
 ): Promise<{ order: Order; created: boolean }> {
   const lines = input.lines.map(({ productId, quantity }) => ({ productId, quantity }));
   if (input.idempotencyKey) {
@@ -145,8 +155,8 @@ export async function placeOrder(
   const orderId = randomUUID();
   const total = totalOf(input.lines);
   const rows = (await manager.query(
-    `INSERT INTO orders (order_id, customer_id, lines, total_minor, currency, status, idempotency_key)
-     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6) RETURNING *`,
+    `INSERT INTO orders (order_id, customer_id, lines, total_minor, currency, status, idempotency_key, trace_id)
+     VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7) RETURNING *`,
     [
       orderId,
       input.customerId,
@@ -154,6 +164,7 @@ export async function placeOrder(
       total.amountMinor,
       total.currency,
       input.idempotencyKey ?? null,
+      input.traceId ?? null,
     ],
   )) as OrderRow[];
   await saga.start(

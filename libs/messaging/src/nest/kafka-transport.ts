@@ -8,6 +8,7 @@ import { processOnce } from '../inbox/inbox';
 import { MessageConsumer, type Delivery } from '../consumer/consumer';
 import type { RetryPolicy } from '../consumer/retry-policy';
 import { inProcessSpan, messagingAttributes } from '../trace-context';
+import { withCorrelationId } from '@saga-lab/observability';
 
 /**
  * The context a handler can ask for with `@Ctx()`: where the message came from, which attempt this is, and
@@ -66,6 +67,8 @@ export interface KafkaTransportOptions {
   readonly onFailure?: ConstructorParameters<typeof MessageConsumer>[2]['onFailure'];
   /** Around every handler (e.g. `transactionalInbox`); without it, handlers run bare. */
   readonly unitOfWork?: UnitOfWork;
+  /** After a handler succeeded, inside its span (a log line there carries the message's trace id). */
+  readonly onHandled?: (envelope: EnvelopeOf<unknown>, delivery: Delivery) => void;
 }
 
 /**
@@ -136,7 +139,13 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
       partition: delivery.partition,
       offset: delivery.offset,
     });
-    await inProcessSpan(delivery.headers, attributes, () => (unitOfWork ? unitOfWork(envelope, run) : run()));
+    // Its log lines carry the message's correlation id (and, from the span, its trace id).
+    await inProcessSpan(delivery.headers, attributes, () =>
+      withCorrelationId(envelope.correlationId, async () => {
+        await (unitOfWork ? unitOfWork(envelope, run) : run());
+        this.options.onHandled?.(envelope, delivery);
+      }),
+    );
   }
 
   async close(): Promise<void> {

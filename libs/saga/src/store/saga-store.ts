@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import type { EnvelopeOf } from '@saga-lab/contracts';
 import { AppError } from '@saga-lab/errors';
 import { currentTraceparent, inSpanOf } from '@saga-lab/messaging';
@@ -200,6 +201,12 @@ export class SagaStore<D> {
       ]),
     )) as [unknown[], number]; // TypeORM answers an UPDATE with [rows, affected]
     if (affected === 0) throw new SagaConflict(stored.instance.sagaId);
+    // The span handling this move (a reply's process span, the reaper's deadline span) says which.
+    trace.getActiveSpan()?.setAttributes({
+      'saga.id': stored.instance.sagaId,
+      'saga.step': transition.instance.state,
+      'saga.step.previous': stored.instance.state,
+    });
     await this.emit(manager, transition, stored.correlationId, causationId);
     await this.onTransition(manager, transition.instance, stored.correlationId);
   }
