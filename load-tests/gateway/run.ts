@@ -25,7 +25,10 @@ import { gatewayTarget, helloWorldTarget, startHelloWorld, stop } from './target
 
 async function main(): Promise<void> {
   const s = settings();
-  const k6 = required('K6_BIN', 'run through `npm run load:gateway` (it exports the stack’s environment)');
+  const k6 = required(
+    'K6_BIN',
+    'k6 is not provisioned (it is AGPL-licensed): point K6_BIN at a k6 of your own, e.g. K6_BIN=$(which k6)',
+  );
   const k6Line = k6Version(k6);
   const results: TargetResult[] = [];
   // The gateway is checked first (login, one read) so a missing gateway fails in seconds, not after the baseline.

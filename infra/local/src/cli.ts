@@ -104,7 +104,6 @@ function urls(env: Record<string, string>): string {
         `${env['PROMETHEUS_URL']}/api/v1/alerts (also /api/v1/targets, /api/v1/query?query=up)`,
     ],
     ['Toxiproxy API', env['TOXIPROXY_URL']],
-    ['k6', env['K6_BIN']],
     ['Schemathesis', env['SCHEMATHESIS_BIN']],
   ].filter((entry): entry is [string, string] => Boolean(entry[1]));
   const width = Math.max(...lines.map(([label]) => label.length));

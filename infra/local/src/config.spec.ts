@@ -53,7 +53,6 @@ describe('resolveStackConfig', () => {
     ],
     ['REDIS_URL', 'not a url', /REDIS_URL="not a url" is not a URL/],
     ['CONSUL_HTTP_ADDR', 'consul', /CONSUL_HTTP_ADDR="consul" is not host:port/],
-    ['K6_BIN', 'k6', /K6_BIN="k6" is not an absolute path/],
     ['SCHEMATHESIS_BIN', 'st', /SCHEMATHESIS_BIN="st" is not an absolute path to a schemathesis binary/],
   ])('rejects %s=%s with a sentence naming the variable', (name, value, message) => {
     let error: unknown;

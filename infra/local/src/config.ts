@@ -1,8 +1,9 @@
 import { StackError, badEnv } from './errors';
 
 /**
- * Infrastructure, in start order (Prometheus after Consul, where it finds what to scrape). `k6` and
- * `schemathesis` are tools: provisioned, never started.
+ * Infrastructure, in start order (Prometheus after Consul, where it finds what to scrape). `schemathesis`
+ * is a tool: provisioned, never started. k6 is not provisioned: it is AGPL-licensed (docs/licences.md);
+ * the load scripts use a k6 the user brings (`K6_BIN`) until a permissively licensed generator replaces it.
  */
 export const INFRA = [
   'postgres',
@@ -12,7 +13,6 @@ export const INFRA = [
   'kafka',
   'zipkin',
   'prometheus',
-  'k6',
   'schemathesis',
 ] as const;
 /** Saga Lab's own services, started once the infrastructure is healthy. */
@@ -45,7 +45,6 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093] },
   zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
   prometheus: { envVar: 'PROMETHEUS_URL', ports: [9090] },
-  k6: { envVar: 'K6_BIN', ports: [] },
   schemathesis: { envVar: 'SCHEMATHESIS_BIN', ports: [] },
   inventory: { envVar: 'INVENTORY_URL', ports: [3002] },
   payment: { envVar: 'PAYMENT_URL', ports: [3003] },
@@ -116,7 +115,6 @@ function defaultAddress(name: ComponentName, port: number | undefined): string {
     case 'order':
     case 'gateway':
       return `http://${LOOPBACK}:${port}`;
-    case 'k6':
     case 'schemathesis':
       return '';
   }
@@ -160,7 +158,6 @@ function validate(name: ComponentName, envVar: string, value: string): string {
       }
       return brokers.join(',');
     }
-    case 'k6':
     case 'schemathesis':
       if (!value.startsWith('/')) throw badEnv(envVar, value, `an absolute path to a ${name} binary`);
       return value;

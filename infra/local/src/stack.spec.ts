@@ -48,12 +48,18 @@ describe('status output', () => {
   it('prints an aligned table with a header', () => {
     const table = formatTable([
       { component: 'kafka', version: '4.1.1', pid: '123', address: '127.0.0.1:9092', healthy: 'yes' },
-      { component: 'k6', version: '1.8.1', pid: 'tool', address: '/cache/k6', healthy: 'installed' },
+      {
+        component: 'schemathesis',
+        version: '4.32.5',
+        pid: 'tool',
+        address: '/cache/st',
+        healthy: 'installed',
+      },
     ]);
     expect(table.split('\n')).toEqual([
-      'component  version  pid   address         healthy',
-      'kafka      4.1.1    123   127.0.0.1:9092  yes',
-      'k6         1.8.1    tool  /cache/k6       installed',
+      'component     version  pid   address         healthy',
+      'kafka         4.1.1    123   127.0.0.1:9092  yes',
+      'schemathesis  4.32.5   tool  /cache/st       installed',
     ]);
   });
 });

@@ -10,7 +10,6 @@ export const versionsSchema = z.object({
   zipkin: semver,
   consul: semver,
   toxiproxy: semver,
-  k6: semver,
   /** Installed with pip into a virtualenv under the cache (a Python tool, not a Go one). */
   schemathesis: semver,
   postgresql: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),

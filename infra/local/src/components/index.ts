@@ -1,7 +1,6 @@
 import { INFRA, type ComponentName } from '../config';
 import type { Component, StackContext } from '../context';
 import { consulComponent } from './consul';
-import { k6Component } from './k6';
 import { kafkaComponent } from './kafka';
 import { postgresComponent } from './postgres';
 import { prometheusComponent } from './prometheus';
@@ -19,7 +18,6 @@ const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
   kafka: kafkaComponent,
   zipkin: zipkinComponent,
   prometheus: prometheusComponent,
-  k6: k6Component,
   schemathesis: schemathesisComponent,
   inventory: (ctx) => serviceComponent(ctx, 'inventory', () => infraEnv(ctx)),
   payment: (ctx) => serviceComponent(ctx, 'payment', () => infraEnv(ctx)),

@@ -41,8 +41,8 @@ export function isInstalled(install: SchemathesisInstall, version: string): bool
 }
 
 /**
- * Schemathesis (property-based API testing from an OpenAPI document) is a tool like k6: provisioned for
- * the contract tests, never started. It is a Python program, so it lives in a virtualenv under the cache,
+ * Schemathesis (property-based API testing from an OpenAPI document) is a tool: provisioned for the
+ * contract tests, never started. It is a Python program, so it lives in a virtualenv under the cache,
  * keyed by the pinned version; pip resolves its dependencies from PyPI (or PIP_INDEX_URL) on first run.
  */
 export function schemathesisComponent(ctx: StackContext): Component {
