@@ -102,27 +102,34 @@ export function startPublishSpan(
   return { span, traceparent: carrier['traceparent'] ?? staged['traceparent'] };
 }
 
+/** Runs `work` as the active span `name` under `parent`: an error marks the span, and it always ends. */
+function inSpan<T>(
+  name: string,
+  kind: SpanKind,
+  attributes: Attributes,
+  parent: Context,
+  work: () => Promise<T>,
+): Promise<T> {
+  return tracer.startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
 /** Runs a message's handler in a process span, child of the message's publish span. */
-export async function inProcessSpan<T>(
+export function inProcessSpan<T>(
   headers: Readonly<Record<string, string | undefined>>,
   attributes: Attributes,
   work: () => Promise<T>,
 ): Promise<T> {
-  return tracer.startActiveSpan(
-    `${String(attributes['messaging.destination.name'])} process`,
-    { kind: SpanKind.CONSUMER, attributes },
-    contextOf(headers),
-    async (span) => {
-      try {
-        return await work();
-      } catch (error) {
-        failed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const name = `${String(attributes['messaging.destination.name'])} process`;
+  return inSpan(name, SpanKind.CONSUMER, attributes, contextOf(headers), work);
 }
 
 /** Runs background work (a deadline the reaper acts on) as a span inside the trace it belongs to. */
@@ -133,16 +140,7 @@ export function inSpanOf<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   return withTraceContext(traceparent, () =>
-    tracer.startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
-      try {
-        return await work();
-      } catch (error) {
-        failed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    }),
+    inSpan(name, SpanKind.INTERNAL, attributes, context.active(), work),
   );
 }
 

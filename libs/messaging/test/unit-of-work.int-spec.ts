@@ -2,9 +2,16 @@ import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ReserveStock, createEnvelope, type EnvelopeFor } from '@saga-lab/contracts';
-import { requireEnv, testKafka, testSchema, uniqueName, untilConsuming, waitUntil } from '@saga-lab/testing';
+import {
+  requireEnv,
+  testKafka,
+  schemaDataSource,
+  uniqueName,
+  untilConsuming,
+  waitUntil,
+} from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   HandlerTransaction,
   listDeadLetters,
@@ -37,19 +44,13 @@ class EffectOnly {
 class EffectModule {}
 
 describe('KafkaTransport unit of work: the transaction and inbox check around every handler (real Kafka, PostgreSQL)', () => {
-  const url = requireEnv('INVENTORY_DATABASE_URL');
-  const schema = testSchema(url, 'uow');
+  const { dataSource, schema } = schemaDataSource(requireEnv('INVENTORY_DATABASE_URL'), 'uow', {
+    entities: messagingEntities,
+    migrations: messagingMigrations,
+  });
   const kafka = testKafka('int-uow');
   const groupId = uniqueName('int-uow');
   const correlationId = uniqueName('corr');
-  const dataSource = new DataSource({
-    type: 'postgres',
-    url,
-    entities: messagingEntities,
-    migrations: messagingMigrations,
-    poolSize: 4,
-    extra: { options: schema.connectionOptions.options },
-  });
   let transport: TransportUnderTest;
   const send = (envelope: unknown, key: string): Promise<unknown> => transport.publish(envelope, key);
   const command = (orderId: string) =>
