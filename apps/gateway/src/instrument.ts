@@ -1,5 +1,5 @@
 // Imported first by main.ts: tracing must be in place before the modules it instruments (http, pg,
 // ioredis) are loaded.
-import { RELEASE, startTracingFrom } from '@saga-lab/observability';
+import { RELEASE, startServiceTracing } from '@saga-lab/observability';
 
-export const tracing = startTracingFrom(process.env, { name: 'gateway', version: RELEASE });
+export const tracing = startServiceTracing(process.env, { name: 'gateway', version: RELEASE });

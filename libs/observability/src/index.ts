@@ -12,7 +12,14 @@ export { MetricsController, ServiceMetrics } from './metrics';
 export { DEFAULT_LIMIT, decodeCursor, encodeCursor, pageQuery, type Page } from './pagination';
 export { correlationIdFrom, parseInput } from './input';
 export { MAX_PARAM_LENGTH, edgeServerOptions } from './edge';
-export { RELEASE, startTracing, startTracingFrom, tracingConfig, type TracingConfig } from './tracing';
+export {
+  RELEASE,
+  startServiceTracing,
+  startTracing,
+  startTracingFrom,
+  tracingConfig,
+  type TracingConfig,
+} from './tracing';
 export { PinoNestLogger, REDACTED_PATHS, createLogger, loggingConfig, withCorrelationId } from './logging';
 export {
   TICKS_PER_SECOND,

@@ -112,3 +112,19 @@ export function startTracingFrom(
   }
   return startTracing(service, parsed.data);
 }
+
+/**
+ * For a service's entry point (its instrument.ts): starts tracing from the environment it was given, or
+ * stops the process with one sentence when a tracing setting is wrong, like any other configuration error.
+ */
+export function startServiceTracing(
+  env: NodeJS.ProcessEnv,
+  service: { readonly name: string; readonly version: string },
+): { shutdown(): Promise<void> } {
+  try {
+    return startTracingFrom(env, service);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
