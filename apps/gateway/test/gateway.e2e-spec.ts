@@ -446,6 +446,11 @@ describe('gateway, end to end', () => {
         ),
       ).toBe(true);
       causal(confirmed);
+      // HTTP server spans are named by their route: the gateway's, and the order service's it called.
+      const routes = confirmed
+        .filter((s) => s.kind === 'SERVER')
+        .map((s) => `${s.localEndpoint?.serviceName} ${s.tags?.['http.route']}`);
+      expect(routes).toEqual(expect.arrayContaining(['gateway /v1/orders', 'order /orders']));
       // The order's log lines are found in every service by its trace id.
       const traceId = confirmed[0]?.traceId ?? '';
       // …and the order's detail links to the trace.

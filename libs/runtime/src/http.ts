@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { DynamicModule, LoggerService } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ConsulRegistration, consulClient } from '@saga-lab/discovery';
@@ -57,6 +58,18 @@ export async function createHttpApp(spec: HttpSpec): Promise<NestFastifyApplicat
       spec.logger.error(`${message}: ${error instanceof Error ? error.stack : String(error)}`),
     ),
   );
+  // The HTTP server span knows the method and URL; Fastify knows the route: name the span by it
+  // (`GET /v1/products/:productId`), as OpenTelemetry's HTTP conventions ask (`http.route`).
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request) => {
+      const route = request.routeOptions.url;
+      const span = trace.getActiveSpan();
+      if (!route || !span) return;
+      span.setAttribute('http.route', route);
+      span.updateName(`${request.method} ${route}`);
+    });
   return app;
 }
 
