@@ -401,7 +401,10 @@ describe('gateway, end to end', () => {
               end === 'CONFIRMED'
                 ? ['payment.CapturePayment', 'payment.PaymentCaptured']
                 : ['inventory.ReleaseStock', 'inventory.StockReleased'];
-            return due.every((hop) => processed.includes(hop)) && (!needs || spans.some(needs))
+            // …and every process span's parent (the publish, from another service's batch) has arrived too.
+            const ids = new Set(spans.map((s) => s.id));
+            const whole = spans.filter((s) => s.kind === 'CONSUMER').every((s) => ids.has(s.parentId ?? ''));
+            return due.every((hop) => processed.includes(hop)) && whole && (!needs || spans.some(needs))
               ? spans
               : undefined;
           },
