@@ -7,5 +7,17 @@ export {
   type ServiceDeps,
   type ServiceSpec,
 } from './boot';
-export { kafkaBrokers, parseConfig, postgresUrl, relayConfig, relayKnobs, serviceLogger } from './config';
+export {
+  SAFEGUARDS,
+  kafkaBrokers,
+  labConfig,
+  labSwitches,
+  parseConfig,
+  postgresUrl,
+  relayConfig,
+  relayKnobs,
+  serviceLogger,
+  type LabSwitches,
+  type Safeguard,
+} from './config';
 export { createHttpApp, serveHttp, type HttpService, type HttpSpec } from './http';
