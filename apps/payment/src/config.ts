@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 const rate = z.coerce.number().min(0).max(1);
 
-export const configSchema = z.object({
+const fields = z.object({
   PAYMENT_DATABASE_URL: postgresUrl,
   KAFKA_BROKERS: kafkaBrokers,
   ...relayConfig,
@@ -20,7 +20,24 @@ export const configSchema = z.object({
   PROVIDER_LATENCY_MS: z.coerce.number().int().min(0).default(0),
   PROVIDER_TIMEOUT_RATE: rate.default(0),
   PROVIDER_LOST_RESPONSE_RATE: rate.default(0),
+  /** Reconciliation (src/domain/reconciliation.ts): pause between rounds. */
+  PAYMENT_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(2_000),
+  /** How old a provider operation must be before reconciliation judges it (its command has committed). */
+  PAYMENT_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /**
+   * How old an authorization with no payment row must be before reconciliation voids it: longer than the
+   * saga's authorize deadline and the command's redeliveries, so a saga still retrying is not cut short.
+   */
+  PAYMENT_RECONCILE_ORPHAN_GRACE_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
 });
+
+export const configSchema = fields.refine(
+  (config) => config.PAYMENT_RECONCILE_ORPHAN_GRACE_MS >= config.PAYMENT_RECONCILE_GRACE_MS,
+  {
+    path: ['PAYMENT_RECONCILE_ORPHAN_GRACE_MS'],
+    message: 'must be at least PAYMENT_RECONCILE_GRACE_MS',
+  },
+);
 
 export type PaymentConfig = z.infer<typeof configSchema>;
 

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
-import { requireEnv, serveControllers, testSchema } from '@saga-lab/testing';
+import { serveControllers } from '@saga-lab/testing';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { paymentSchema } from './payment-schema';
 import { PaymentsController } from '../src/api/payments.controller';
 import { authorizePayment, capturePayment, voidOrRefundPayment } from '../src/domain/payments';
-import { Payment1732600000000 } from '../src/infra/migrations/1732600000000-payment';
 import { ProviderSimulator } from '../src/provider/provider-simulator';
 import { seededRandom } from '../src/provider/random';
 import { PAYMENT_HTTP_STATUSES } from '../src/api/http-statuses';
@@ -16,16 +16,7 @@ import { PAYMENT_HTTP_STATUSES } from '../src/api/http-statuses';
  * saga makes them, through the domain functions and the provider simulator.
  */
 describe('payment internal API (real PostgreSQL)', () => {
-  const url = requireEnv('PAYMENT_DATABASE_URL');
-  const schema = testSchema(url, 'pay_api');
-  const connect = (poolSize: number): DataSource =>
-    new DataSource({
-      type: 'postgres',
-      url,
-      migrations: [Payment1732600000000],
-      poolSize,
-      extra: { options: schema.connectionOptions.options },
-    });
+  const { schema, connect } = paymentSchema('pay_api');
   const dataSource = connect(5);
   const ledger = connect(2); // the provider's own connections, as in the service
   const provider = new ProviderSimulator(ledger, { timeoutMs: 1_000, random: seededRandom(3) });

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import type { Money } from '@saga-lab/contracts';
-import { requireEnv, testSchema } from '@saga-lab/testing';
+
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { paymentSchema } from './payment-schema';
 import {
   authorizePayment,
   capturePayment,
@@ -10,8 +10,8 @@ import {
   type AuthorizeCommand,
   type AuthorizeResult,
 } from '../src/domain/payments';
-import { Payment1732600000000 } from '../src/infra/migrations/1732600000000-payment';
-import { ProviderError } from '../src/provider/payment-provider';
+import { PER_ATTEMPT_KEYS } from '../src/domain/provider-keys';
+import { ProviderError, type PaymentProvider } from '../src/provider/payment-provider';
 import { ProviderSimulator } from '../src/provider/provider-simulator';
 import { seededRandom } from '../src/provider/random';
 
@@ -33,16 +33,7 @@ interface PaymentEntry {
 }
 
 describe('payments (real PostgreSQL, provider simulator with faults)', () => {
-  const url = requireEnv('PAYMENT_DATABASE_URL');
-  const schema = testSchema(url, 'pay');
-  const connect = (poolSize: number): DataSource =>
-    new DataSource({
-      type: 'postgres',
-      url,
-      migrations: [Payment1732600000000],
-      poolSize,
-      extra: { options: schema.connectionOptions.options },
-    });
+  const { schema, connect } = paymentSchema('pay');
   const dataSource = connect(10);
   // The provider's own connections: its ledger must not ride on the service's transactions.
   const providerDataSource = connect(5);
@@ -220,6 +211,118 @@ describe('payments (real PostgreSQL, provider simulator with faults)', () => {
     expect(await payment(command.orderId)).toMatchObject({ status: 'VOIDED', amount_minor: '3100' });
     await expect(authorize(command)).resolves.toEqual({ ok: false, reason: 'DECLINED' });
     expect(await ledger(command.orderId)).toHaveLength(2);
+  });
+
+  it('a capture done at the provider but whose response was lost, then a void: refunded, not refused', async () => {
+    const command = order(5_400);
+    await authorize(command);
+    provider.setFaults({ lostResponseRate: 1 });
+    await expect(capture(command.orderId)).rejects.toMatchObject({ code: 'PROVIDER_RESPONSE_LOST' });
+    provider.setFaults({ lostResponseRate: 0 });
+    // The provider captured; the service still says AUTHORIZED, and the saga gave up on the capture.
+    expect(await payment(command.orderId)).toMatchObject({ status: 'AUTHORIZED' });
+    expect(await kindsOf(command.orderId)).toEqual(['AUTHORIZE APPROVED', 'CAPTURE APPROVED']);
+    // The compensation asks the provider about the capture and refunds it (a void would be refused for
+    // good: a dead letter, with the money still taken).
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'REFUNDED' });
+    await expect(voidIt(command.orderId)).resolves.toEqual({ outcome: 'NOTHING_HELD' });
+    const entries = await ledger(command.orderId);
+    expect(entries.map((e) => [e.kind, e.outcome, e.amount_minor])).toEqual([
+      ['AUTHORIZE', 'APPROVED', '5400'],
+      ['CAPTURE', 'APPROVED', '5400'],
+      ['REFUND', 'APPROVED', '5400'],
+    ]);
+    expect(await payment(command.orderId)).toMatchObject({ status: 'REFUNDED' });
+  });
+
+  it('a capture that timed out, then a void: whichever the provider acts on first, nothing stays taken', async () => {
+    // Voided first: the capture lands later and the provider refuses it.
+    const voidedFirst = order(800);
+    await authorize(voidedFirst);
+    provider.setFaults({ timeoutRate: 1 });
+    await expect(capture(voidedFirst.orderId)).rejects.toMatchObject({ code: 'PROVIDER_TIMEOUT' });
+    provider.setFaults({ timeoutRate: 0 });
+    await expect(voidIt(voidedFirst.orderId)).resolves.toEqual({ outcome: 'VOIDED' });
+    await provider.drain();
+    expect(await kindsOf(voidedFirst.orderId)).toEqual(['AUTHORIZE APPROVED', 'VOID APPROVED']);
+
+    // Captured first: the late capture landed before the compensation asked, which refunds it.
+    const capturedFirst = order(900);
+    await authorize(capturedFirst);
+    provider.setFaults({ timeoutRate: 1 });
+    await expect(capture(capturedFirst.orderId)).rejects.toMatchObject({ code: 'PROVIDER_TIMEOUT' });
+    provider.setFaults({ timeoutRate: 0 });
+    await provider.drain();
+    await expect(voidIt(capturedFirst.orderId)).resolves.toEqual({ outcome: 'REFUNDED' });
+    expect(await kindsOf(capturedFirst.orderId)).toEqual([
+      'AUTHORIZE APPROVED',
+      'CAPTURE APPROVED',
+      'REFUND APPROVED',
+    ]);
+  });
+
+  it('a capture landing between the question and the void: the refused void is followed by a refund', async () => {
+    const command = order(1_200);
+    await authorize(command);
+    const authorization = (await ledger(command.orderId))[0];
+    // The provider acts on a late capture right after the compensation asked about it: modelled by a
+    // provider whose first look-up finds nothing, after which the capture is recorded.
+    let asked = false;
+    const racing: PaymentProvider = {
+      authorize: (request) => provider.authorize(request),
+      capture: (request) => provider.capture(request),
+      voidAuthorization: (request) => provider.voidAuthorization(request),
+      refund: (request) => provider.refund(request),
+      find: async (key) => {
+        const found = await provider.find(key);
+        if (!asked) {
+          asked = true;
+          await provider.capture({
+            idempotencyKey: `capture:${command.orderId}`,
+            orderId: command.orderId,
+            authorizationRef: authorization?.provider_ref ?? '',
+            amount: eur(1_200),
+          });
+        }
+        return found;
+      },
+    };
+    await expect(
+      dataSource.transaction((m) => voidOrRefundPayment(m, racing, command.orderId)),
+    ).resolves.toEqual({ outcome: 'REFUNDED' });
+    expect(await kindsOf(command.orderId)).toEqual([
+      'AUTHORIZE APPROVED',
+      'CAPTURE APPROVED',
+      'REFUND APPROVED',
+    ]);
+    expect(await payment(command.orderId)).toMatchObject({ status: 'REFUNDED' });
+  });
+
+  it('with provider idempotency off (per-attempt keys), a retry after a lost response authorizes twice', async () => {
+    const command = order(2_100);
+    const unsafe = (): Promise<AuthorizeResult> =>
+      dataSource.transaction((m) => authorizePayment(m, provider, command, PER_ATTEMPT_KEYS));
+    provider.setFaults({ lostResponseRate: 1 });
+    await expect(unsafe()).rejects.toMatchObject({ code: 'PROVIDER_RESPONSE_LOST' });
+    provider.setFaults({ lostResponseRate: 0 });
+    await expect(unsafe()).resolves.toMatchObject({ ok: true, amount: eur(2_100) });
+    // Two holds for one order: what the lab's invariant checker must catch.
+    const entries = await ledger(command.orderId);
+    expect(entries.map((e) => `${e.kind} ${e.outcome}`)).toEqual([
+      'AUTHORIZE APPROVED',
+      'AUTHORIZE APPROVED',
+    ]);
+    const recorded = await payment(command.orderId);
+    expect(recorded).toMatchObject({ status: 'AUTHORIZED', provider_ref: entries[1]?.provider_ref });
+    // The capture acts on the authorization the service recorded.
+    await expect(
+      dataSource.transaction((m) => capturePayment(m, provider, command.orderId, PER_ATTEMPT_KEYS)),
+    ).resolves.toMatchObject({ ok: true });
+    expect(await kindsOf(command.orderId)).toEqual([
+      'AUTHORIZE APPROVED',
+      'AUTHORIZE APPROVED',
+      'CAPTURE APPROVED',
+    ]);
   });
 
   it('the provider refuses a reused idempotency key and operations its ledger does not allow', async () => {

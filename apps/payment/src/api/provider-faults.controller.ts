@@ -2,7 +2,11 @@ import { Body, Controller, Get, Inject, Put } from '@nestjs/common';
 import { parseInput } from '@saga-lab/observability';
 import { z } from 'zod';
 import { PAYMENT_PROVIDER } from '../messaging/payment-commands.controller';
-import type { ProviderFaults, ProviderSimulator } from '../provider/provider-simulator';
+import {
+  PROVIDER_OPERATIONS,
+  type ProviderFaults,
+  type ProviderSimulator,
+} from '../provider/provider-simulator';
 
 const rate = z.number().min(0).max(1);
 const faultsBody = z
@@ -11,6 +15,7 @@ const faultsBody = z
     latencyMs: z.number().int().min(0).max(60_000),
     timeoutRate: rate,
     lostResponseRate: rate,
+    operations: z.array(z.enum(PROVIDER_OPERATIONS)).max(PROVIDER_OPERATIONS.length),
   })
   .partial()
   .strict();

@@ -2,7 +2,8 @@ import type { Money } from '@saga-lab/contracts';
 import { AppError } from '@saga-lab/errors';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import type { PaymentProvider } from '../provider/payment-provider';
+import { ProviderRejected, type PaymentProvider, type ProviderCharge } from '../provider/payment-provider';
+import { ORDER_KEYS, keyFor, type ProviderKeys } from './provider-keys';
 
 export interface AuthorizeCommand {
   readonly orderId: string;
@@ -41,7 +42,7 @@ export interface Payment {
   readonly updatedAt: string;
 }
 
-interface PaymentRow {
+export interface PaymentRow {
   payment_id: string;
   status: PaymentStatus;
   amount_minor: string | null; // bigint arrives as a string
@@ -70,18 +71,18 @@ export async function findPayment(manager: EntityManager, orderId: string): Prom
   );
 }
 
-// Idempotency key: derived from the order and the operation, never from the message or the attempt, so a
-// retry after a timeout or a lost response presents the same key and finds the charge the provider already
-// made instead of making a second one.
-const keyFor = (operation: 'authorize' | 'capture' | 'void' | 'refund', orderId: string): string =>
-  `${operation}:${orderId}`;
-
-async function lockOrder(manager: EntityManager, orderId: string): Promise<void> {
-  // First command for an order: no row to lock yet. Also keeps two deliveries from both calling the provider.
+/**
+ * The per-order lock every change to an order's payment takes, for the rest of the caller's transaction:
+ * commands and the reconciliation job alike. A lock on the order id rather than on the row, because the
+ * first command for an order has no row to lock yet; it also keeps two deliveries from both calling the
+ * provider.
+ */
+export async function lockOrder(manager: EntityManager, orderId: string): Promise<void> {
   await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [orderId]);
 }
 
-async function existing(manager: EntityManager, orderId: string): Promise<PaymentRow | undefined> {
+/** The order's payment row, locked for update; read under `lockOrder`. */
+export async function existing(manager: EntityManager, orderId: string): Promise<PaymentRow | undefined> {
   const rows = (await manager.query(
     `SELECT payment_id, status, amount_minor, currency, provider_ref FROM payments WHERE order_id = $1 FOR UPDATE`,
     [orderId],
@@ -122,6 +123,7 @@ export async function authorizePayment(
   manager: EntityManager,
   provider: PaymentProvider,
   command: AuthorizeCommand,
+  keys: ProviderKeys = ORDER_KEYS,
 ): Promise<AuthorizeResult> {
   const { orderId, customerId, amount } = command;
   await lockOrder(manager, orderId);
@@ -139,7 +141,11 @@ export async function authorizePayment(
   // command must not charge the customer again.
   if (previous) return { ok: false, reason: 'DECLINED' };
 
-  const charge = await provider.authorize({ idempotencyKey: keyFor('authorize', orderId), orderId, amount });
+  const charge = await provider.authorize({
+    idempotencyKey: keys.key('authorize', orderId),
+    orderId,
+    amount,
+  });
   const status = charge.outcome === 'APPROVED' ? 'AUTHORIZED' : 'DECLINED';
   const paymentId = randomUUID();
   await manager.query(
@@ -168,6 +174,7 @@ export async function capturePayment(
   manager: EntityManager,
   provider: PaymentProvider,
   orderId: string,
+  keys: ProviderKeys = ORDER_KEYS,
 ): Promise<CaptureResult> {
   await lockOrder(manager, orderId);
   const previous = await existing(manager, orderId);
@@ -181,7 +188,7 @@ export async function capturePayment(
 
   const amount = moneyOf(previous);
   const capture = await provider.capture({
-    idempotencyKey: keyFor('capture', orderId),
+    idempotencyKey: keys.key('capture', orderId),
     orderId,
     authorizationRef: refOf(previous),
     amount,
@@ -205,22 +212,18 @@ export async function voidOrRefundPayment(
   manager: EntityManager,
   provider: PaymentProvider,
   orderId: string,
+  keys: ProviderKeys = ORDER_KEYS,
+  /** Ask the provider's ledger before voiding (off only in the lab, with safeguard `reconciliation`). */
+  reconcile = true,
 ): Promise<{ outcome: VoidOrRefundOutcome }> {
   await lockOrder(manager, orderId);
   const previous = await existing(manager, orderId);
-  if (!previous) return voidUnrecorded(manager, provider, orderId);
-  if (previous.status === 'AUTHORIZED') {
-    await provider.voidAuthorization({
-      idempotencyKey: keyFor('void', orderId),
-      orderId,
-      authorizationRef: refOf(previous),
-    });
-    await setStatus(manager, orderId, 'VOIDED');
-    return { outcome: 'VOIDED' };
-  }
+  if (!previous) return voidUnrecorded(manager, provider, orderId, keys);
+  if (previous.status === 'AUTHORIZED')
+    return voidAuthorized(manager, provider, previous, orderId, keys, reconcile);
   if (previous.status === 'CAPTURED') {
     await provider.refund({
-      idempotencyKey: keyFor('refund', orderId),
+      idempotencyKey: keys.key('refund', orderId),
       orderId,
       authorizationRef: refOf(previous),
       amount: moneyOf(previous),
@@ -231,32 +234,103 @@ export async function voidOrRefundPayment(
   return { outcome: 'NOTHING_HELD' }; // DECLINED, VOIDED, REFUNDED: nothing (left) to give back
 }
 
-async function voidUnrecorded(
-  manager: EntityManager,
+/**
+ * The capture the provider recorded for an order under the capture key, if it approved one. The row can
+ * say AUTHORIZED while the provider captured: the capture's response was lost, or the call timed out and
+ * the provider acted on it afterwards, and the saga gave up on the capture before a retry recorded it.
+ * (With per-attempt keys — the lab's unsafe mode — the key finds nothing: that capture stays unknown.)
+ */
+async function approvedCapture(
   provider: PaymentProvider,
   orderId: string,
+): Promise<ProviderCharge | undefined> {
+  const capture = await provider.find(keyFor('capture', orderId));
+  return capture?.kind === 'CAPTURE' && capture.outcome === 'APPROVED' ? capture : undefined;
+}
+
+/**
+ * Compensates an authorization the service recorded. A void is only right if nothing was captured, and
+ * the provider refuses to void a captured authorization (for good: the command would end in the DLQ with
+ * the money still taken), so the provider is asked first whether the capture key was recorded; if it was,
+ * the capture is refunded instead. A capture landing between that question and the void (a timed-out
+ * capture the provider acts on late) makes the provider refuse the void; asking again then finds it.
+ * Every provider call carries its order key, so a redelivery after any failure repeats nothing.
+ */
+async function voidAuthorized(
+  manager: EntityManager,
+  provider: PaymentProvider,
+  previous: PaymentRow,
+  orderId: string,
+  keys: ProviderKeys,
+  reconcile: boolean,
 ): Promise<{ outcome: VoidOrRefundOutcome }> {
-  // Reconciliation: the provider may hold an authorization this service never recorded — its response was
-  // lost, and the saga gave up before a retry got through. The authorize idempotency key finds it.
-  const orphan = await provider.find(keyFor('authorize', orderId));
-  const approved = orphan?.outcome === 'APPROVED' ? orphan : undefined;
-  if (approved)
-    await provider.voidAuthorization({
-      idempotencyKey: keyFor('void', orderId),
-      orderId,
-      authorizationRef: approved.providerRef,
-    });
-  // Tombstone: a VOIDED row with no customer, which a late AuthorizePayment finds and declines.
+  const authorizationRef = refOf(previous);
+  let capture = reconcile ? await approvedCapture(provider, orderId) : undefined;
+  if (!capture) {
+    try {
+      await provider.voidAuthorization({
+        idempotencyKey: keys.key('void', orderId),
+        orderId,
+        authorizationRef,
+      });
+      await setStatus(manager, orderId, 'VOIDED');
+      return { outcome: 'VOIDED' };
+    } catch (error) {
+      if (!(error instanceof ProviderRejected) || !reconcile) throw error;
+      capture = await approvedCapture(provider, orderId);
+      if (!capture) throw error;
+    }
+  }
+  await provider.refund({
+    idempotencyKey: keys.key('refund', orderId),
+    orderId,
+    authorizationRef,
+    amount: capture.amount,
+  });
+  await setStatus(manager, orderId, 'REFUNDED');
+  return { outcome: 'REFUNDED' };
+}
+
+/**
+ * Writes the VOIDED tombstone of an order the service has no payment row for: a row with no customer,
+ * which a late AuthorizePayment finds and declines. `voided` is the authorization voided with it, if any.
+ */
+export async function insertTombstone(
+  manager: EntityManager,
+  orderId: string,
+  voided: Pick<ProviderCharge, 'providerRef' | 'amount'> | undefined,
+): Promise<void> {
   await manager.query(
     `INSERT INTO payments (order_id, payment_id, amount_minor, currency, status, provider_ref)
        VALUES ($1, $2, $3, $4, 'VOIDED', $5)`,
     [
       orderId,
       randomUUID(),
-      approved?.amount.amountMinor ?? null,
-      approved?.amount.currency ?? null,
-      approved?.providerRef ?? null,
+      voided?.amount.amountMinor ?? null,
+      voided?.amount.currency ?? null,
+      voided?.providerRef ?? null,
     ],
   );
+}
+
+async function voidUnrecorded(
+  manager: EntityManager,
+  provider: PaymentProvider,
+  orderId: string,
+  keys: ProviderKeys,
+): Promise<{ outcome: VoidOrRefundOutcome }> {
+  // The provider may hold an authorization this service never recorded — its response was lost, and the
+  // saga gave up before a retry got through. The authorize idempotency key finds it. It cannot find an
+  // authorization that has not landed yet (a timed-out call the provider acts on after this tombstone), nor
+  // one made under a per-attempt key: the reconciliation job (reconciliation.ts) voids those later.
+  const orphan = await provider.find(keyFor('authorize', orderId));
+  const approved = orphan?.outcome === 'APPROVED' ? orphan : undefined;
+  if (approved)
+    await provider.voidAuthorization({
+      idempotencyKey: keys.key('void', orderId),
+      orderId,
+      authorizationRef: approved.providerRef,
+    });
+  await insertTombstone(manager, orderId, approved);
   return { outcome: approved ? 'VOIDED' : 'NOTHING_HELD' };
 }

@@ -13,10 +13,15 @@ import {
 import { HandlerTransaction, enqueue, metaCausedBy } from '@saga-lab/messaging';
 import type { EntityManager } from 'typeorm';
 import { authorizePayment, capturePayment, voidOrRefundPayment } from '../domain/payments';
+import type { ProviderKeys } from '../domain/provider-keys';
 import type { PaymentProvider } from '../provider/payment-provider';
 
 export const CONSUMER_GROUP = 'payment-service';
 export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');
+/** The idempotency keys of provider calls (ORDER_KEYS; per attempt only with the lab's safeguard off). */
+export const PROVIDER_KEYS = Symbol('PROVIDER_KEYS');
+/** Whether compensation asks the provider's ledger before voiding (safeguard `reconciliation`). */
+export const RECONCILE_WITH_PROVIDER = Symbol('RECONCILE_WITH_PROVIDER');
 
 /**
  * Saga participant (`Payment` in libs/contracts/src/participants.ts). The transport validated the command
@@ -27,7 +32,11 @@ export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');
  */
 @Controller()
 export class PaymentCommandsController {
-  constructor(@Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider) {}
+  constructor(
+    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    @Inject(PROVIDER_KEYS) private readonly keys: ProviderKeys,
+    @Inject(RECONCILE_WITH_PROVIDER) private readonly reconcile: boolean,
+  ) {}
 
   @EventPattern(AuthorizePayment.type)
   async authorize(
@@ -35,7 +44,7 @@ export class PaymentCommandsController {
     @HandlerTransaction() manager: EntityManager,
   ): Promise<void> {
     const { orderId } = command.payload;
-    const result = await authorizePayment(manager, this.provider, command.payload);
+    const result = await authorizePayment(manager, this.provider, command.payload, this.keys);
     if (result.ok)
       await enqueue(
         manager,
@@ -52,7 +61,7 @@ export class PaymentCommandsController {
     @HandlerTransaction() manager: EntityManager,
   ): Promise<void> {
     const { orderId } = command.payload;
-    const result = await capturePayment(manager, this.provider, orderId);
+    const result = await capturePayment(manager, this.provider, orderId, this.keys);
     await enqueue(
       manager,
       PaymentCaptured,
@@ -67,7 +76,7 @@ export class PaymentCommandsController {
     @HandlerTransaction() manager: EntityManager,
   ): Promise<void> {
     const { orderId } = command.payload;
-    const { outcome } = await voidOrRefundPayment(manager, this.provider, orderId);
+    const { outcome } = await voidOrRefundPayment(manager, this.provider, orderId, this.keys, this.reconcile);
     await enqueue(manager, PaymentVoidedOrRefunded, { orderId, outcome }, metaCausedBy(command));
   }
 }

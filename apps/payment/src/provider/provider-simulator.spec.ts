@@ -25,6 +25,23 @@ const scripted = (...values: number[]): (() => number) & { left: () => number } 
 const faults = (changes: Partial<ProviderFaults>): ProviderFaults => ({ ...NO_FAULTS, ...changes });
 
 describe('planCall: the fault decisions of one provider call', () => {
+  it('aims latency, timeouts and lost responses at the operations named, and leaves the others prompt', () => {
+    const aimed = faults({ latencyMs: 50, timeoutRate: 1, lostResponseRate: 1, operations: ['authorize'] });
+    expect(planCall(aimed, 100, scripted(0, 0, 0), 'authorize')).toMatchObject({
+      timedOut: true,
+      durationMs: 250,
+    });
+    expect(planCall(aimed, 100, scripted(0, 0, 0), 'find')).toEqual({
+      declined: false,
+      durationMs: 0,
+      timedOut: false,
+      responseLost: false,
+    });
+    const lost = faults({ lostResponseRate: 1, operations: ['capture'] });
+    expect(planCall(lost, 100, scripted(0.9, 0, 0), 'capture').responseLost).toBe(true);
+    expect(planCall(lost, 100, scripted(0.9, 0, 0), 'void').responseLost).toBe(false);
+  });
+
   it('without faults, takes the latency and nothing else happens', () => {
     expect(planCall(faults({ latencyMs: 7 }), 100, scripted(0, 0, 0))).toEqual({
       declined: false,

@@ -26,13 +26,23 @@ export interface ProviderFaults {
   readonly timeoutRate: number;
   /** Share of calls the provider acts on and records, whose response is then lost on the way back. */
   readonly lostResponseRate: number;
+  /**
+   * The operations the latency, timeouts and lost responses hit; empty: all of them. Lets an experiment
+   * aim at one path — authorizations that land after the caller gave up, captures whose answer is lost —
+   * while voids and lookups stay prompt.
+   */
+  readonly operations: readonly ProviderOperation[];
 }
+
+export const PROVIDER_OPERATIONS = ['authorize', 'capture', 'void', 'refund', 'find'] as const;
+export type ProviderOperation = (typeof PROVIDER_OPERATIONS)[number];
 
 export const NO_FAULTS: ProviderFaults = Object.freeze({
   declineRate: 0,
   latencyMs: 0,
   timeoutRate: 0,
   lostResponseRate: 0,
+  operations: [],
 });
 
 export interface ProviderSimulatorOptions {
@@ -68,11 +78,17 @@ export function validateFaults(faults: ProviderFaults): ProviderFaults {
  * same decisions whatever the rates are set to. A slow call takes twice the caller's timeout on top of the
  * latency, so it certainly outlasts the timeout; plain latency at or above the timeout times out as well.
  */
-export function planCall(faults: ProviderFaults, timeoutMs: number, random: () => number): CallPlan {
+export function planCall(
+  faults: ProviderFaults,
+  timeoutMs: number,
+  random: () => number,
+  operation?: ProviderOperation,
+): CallPlan {
+  const aimed = !operation || faults.operations.length === 0 || faults.operations.includes(operation);
   const declined = random() < faults.declineRate;
-  const slow = random() < faults.timeoutRate;
-  const lost = random() < faults.lostResponseRate;
-  const durationMs = faults.latencyMs + (slow ? 2 * timeoutMs : 0);
+  const slow = random() < faults.timeoutRate && aimed;
+  const lost = random() < faults.lostResponseRate && aimed;
+  const durationMs = (aimed ? faults.latencyMs : 0) + (slow ? 2 * timeoutMs : 0);
   const timedOut = durationMs >= timeoutMs;
   return { declined, durationMs, timedOut, responseLost: lost && !timedOut };
 }
@@ -152,32 +168,40 @@ export class ProviderSimulator implements PaymentProvider {
   }
 
   authorize(request: AuthorizeRequest): Promise<ProviderCharge> {
-    return this.call(`authorize ${request.idempotencyKey}`, (plan) =>
+    return this.call('authorize', `authorize ${request.idempotencyKey}`, (plan) =>
       this.record({ kind: 'AUTHORIZE', request, declined: plan.declined }),
     );
   }
 
   capture(request: CaptureRequest): Promise<ProviderCharge> {
-    return this.call(`capture ${request.idempotencyKey}`, () => this.record({ kind: 'CAPTURE', request }));
+    return this.call('capture', `capture ${request.idempotencyKey}`, () =>
+      this.record({ kind: 'CAPTURE', request }),
+    );
   }
 
   voidAuthorization(request: VoidRequest): Promise<ProviderCharge> {
-    return this.call(`void ${request.idempotencyKey}`, () => this.record({ kind: 'VOID', request }));
+    return this.call('void', `void ${request.idempotencyKey}`, () => this.record({ kind: 'VOID', request }));
   }
 
   refund(request: RefundRequest): Promise<ProviderCharge> {
-    return this.call(`refund ${request.idempotencyKey}`, () => this.record({ kind: 'REFUND', request }));
+    return this.call('refund', `refund ${request.idempotencyKey}`, () =>
+      this.record({ kind: 'REFUND', request }),
+    );
   }
 
   find(idempotencyKey: string): Promise<ProviderCharge | undefined> {
-    return this.call(`find ${idempotencyKey}`, async () => {
+    return this.call('find', `find ${idempotencyKey}`, async () => {
       const row = await this.load(this.ledger.manager, idempotencyKey);
       return row && toCharge(row);
     });
   }
 
-  private async call<T>(what: string, act: (plan: CallPlan) => Promise<T>): Promise<T> {
-    const plan = planCall(this.current, this.timeoutMs, this.random);
+  private async call<T>(
+    operation: ProviderOperation,
+    what: string,
+    act: (plan: CallPlan) => Promise<T>,
+  ): Promise<T> {
+    const plan = planCall(this.current, this.timeoutMs, this.random, operation);
     const acting = sleep(plan.durationMs).then(() => act(plan));
     if (plan.timedOut) {
       // The provider does not know the caller gave up: the request still takes effect, after the timeout —
@@ -285,11 +309,16 @@ export class ProviderSimulator implements PaymentProvider {
       [request.orderId],
     )) as LedgerRow[];
     const done = new Map(rows.map((r) => [r.kind, toCharge(r)]));
-    const authorization = done.get('AUTHORIZE');
+    // The authorization the request names. An order has one, unless its caller sent a fresh idempotency key
+    // per attempt (the failure lab's unsafe mode) and each retry made another: the request then acts on the
+    // one it names, deterministically. Voids, captures and refunds are still counted per order (the ledger
+    // does not record which authorization they were for): one of each at most.
+    const named = rows.find((r) => r.kind === 'AUTHORIZE' && r.provider_ref === request.authorizationRef);
+    const authorization = named && toCharge(named);
     const reject = (why: string): never => {
       throw new ProviderRejected('PROVIDER_REJECTED', `${entry.kind} ${request.idempotencyKey}: ${why}`);
     };
-    if (!authorization || authorization.providerRef !== request.authorizationRef)
+    if (!authorization)
       return reject(`no approved authorization ${request.authorizationRef} for order ${request.orderId}`);
     if (done.has('VOID')) return reject('the authorization was voided');
     if (entry.kind === 'VOID') {
