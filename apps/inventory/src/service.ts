@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { bootService, relayKnobs, serviceLogger, type RunningService } from '@saga-lab/runtime';
+import { bootService, labSwitches, relayKnobs, serviceLogger, type RunningService } from '@saga-lab/runtime';
 import { CatalogController } from './api/catalog.controller';
 import { INVENTORY_HTTP_STATUSES } from './api/http-statuses';
 import { ReservationsController } from './api/reservations.controller';
@@ -10,7 +10,7 @@ import { CONSUMER_GROUP, StockCommandsController } from './messaging/stock-comma
 
 export type { RunningService };
 
-export function startInventoryService(
+export async function startInventoryService(
   config: InventoryConfig,
   logger: LoggerService = serviceLogger('inventory', config.LOG_LEVEL),
 ): Promise<RunningService> {
@@ -24,6 +24,7 @@ export function startInventoryService(
       migrations: [Inventory1732500000000],
       kafkaBrokers: config.KAFKA_BROKERS,
       relay: relayKnobs(config),
+      lab: labSwitches('inventory', config),
       consumerGroup: CONSUMER_GROUP,
       consumerConcurrency: config.INVENTORY_CONSUMER_CONCURRENCY,
       ...(config.CONSUL_HTTP_ADDR ? { consulAddress: config.CONSUL_HTTP_ADDR } : {}),

@@ -8,13 +8,22 @@ import {
 } from '@saga-lab/discovery';
 import { enqueue } from '@saga-lab/messaging';
 import { DependencyPolicy } from '@saga-lab/resilience';
-import { bootService, relayKnobs, serviceLogger, type RunningService } from '@saga-lab/runtime';
+import {
+  bootService,
+  labSwitches,
+  relayKnobs,
+  serviceLogger,
+  type RunningService,
+  type ServiceDeps,
+} from '@saga-lab/runtime';
 import {
   SagaInstances1732400000000,
   SagaReaper,
   SagaStore,
   SagaTraceparent1732900000000,
   registerSagaGauges,
+  systemClock,
+  type Clock,
   type CommandSink,
 } from '@saga-lab/saga';
 import { ORDER_HTTP_STATUSES } from './api/http-statuses';
@@ -58,10 +67,16 @@ function inventoryClient(
   return { client: new ServiceClient('inventory', directory, policy), directory };
 }
 
+/** The system clock shifted by `skewMs` (the failure lab's clock skew; 0 is the system clock itself). */
+export const skewedClock = (skewMs: number): Clock =>
+  skewMs === 0 ? systemClock : { now: () => new Date(Date.now() + skewMs), random: systemClock.random };
+
 export async function startOrderService(
   config: OrderConfig,
   logger: LoggerService = serviceLogger('order', config.LOG_LEVEL),
 ): Promise<RunningService> {
+  const lab = labSwitches('order', config);
+  const relay = relayKnobs(config);
   const inventory = inventoryClient(config, logger);
   if (inventory.directory instanceof ConsulDirectory) await inventory.directory.ready();
   const saga = new SagaStore<PlaceOrderData>(
@@ -70,8 +85,9 @@ export async function startOrderService(
       authorizePaymentMs: config.ORDER_AUTHORIZE_TIMEOUT_MS,
       capturePaymentMs: config.ORDER_CAPTURE_TIMEOUT_MS,
     }),
-    // The order's status moves with its saga, in the same transaction.
-    { send: viaOutbox, onTransition: settleOrder },
+    // The order's status moves with its saga, in the same transaction. Deadlines are set and judged
+    // overdue (by the reaper, through the store) on this clock: skewed in a lab run, to show what breaks.
+    { send: viaOutbox, onTransition: settleOrder, clock: skewedClock(lab.clockSkewMs) },
   );
   return bootService(
     {
@@ -88,7 +104,8 @@ export async function startOrderService(
         OrdersTrace1732950000000,
       ],
       kafkaBrokers: config.KAFKA_BROKERS,
-      relay: relayKnobs(config),
+      relay,
+      lab,
       consumerGroup: CONSUMER_GROUP,
       consumerConcurrency: config.ORDER_CONSUMER_CONCURRENCY,
       consulAddress: config.CONSUL_HTTP_ADDR,
@@ -99,11 +116,16 @@ export async function startOrderService(
         { provide: CATALOG, useValue: new Catalog(inventory.client) },
       ],
       // Deadline reaper: overdue sagas are moved to compensation (and compensations re-sent) every interval.
-      background: ({ dataSource, logger: log }) =>
-        new SagaReaper(saga, dataSource, {
-          intervalMs: config.ORDER_REAPER_INTERVAL_MS,
-          onError: (error) => log.warn(`saga reaper: ${String(error)}`),
-        }),
+      // A lab run without it (safeguard `reaper` off) shows sagas stuck for good once a reply is lost.
+      ...(lab.on('reaper')
+        ? {
+            background: ({ dataSource, logger: log }: ServiceDeps) =>
+              new SagaReaper(saga, dataSource, {
+                intervalMs: config.ORDER_REAPER_INTERVAL_MS,
+                onError: (error) => log.warn(`saga reaper: ${String(error)}`),
+              }),
+          }
+        : {}),
       metrics: (metrics, { dataSource }) => registerSagaGauges(metrics.registry, dataSource, 'place-order'),
       dispose: () => inventory.directory.close(),
     },

@@ -26,6 +26,8 @@ const common = (): NodeJS.ProcessEnv => ({
   KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
   CONSUL_HTTP_ADDR: requireEnv('CONSUL_HTTP_ADDR'),
   SAGA_LAB_DUPLICATE_DELIVERY: 'true',
+  // The relay's fault knobs (duplicates here, a stopped relay below) are accepted only in a lab run.
+  SAGA_LAB_LAB_RUN: 'place-order-e2e',
   KAFKAJS_NO_PARTITIONER_WARNING: '1',
 });
 

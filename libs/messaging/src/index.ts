@@ -5,6 +5,7 @@ import { OutboxMessage } from './outbox/outbox.entity';
 export { InboxRecord, MessagingTables1732300000000, OutboxMessage };
 export { processOnce } from './inbox/inbox';
 export { enqueue, metaCausedBy, type OutboxWrite } from './outbox/outbox';
+export { DirectPublish, type DirectMessage, type DirectPublishOptions } from './outbox/direct-publish';
 export { OutboxRelay, type RelayOptions } from './outbox/relay';
 export { WorkLoop, type WorkLoopOptions } from './work-loop';
 export {
@@ -35,6 +36,7 @@ export {
   RethrowToTransport,
   transactionalInbox,
   type KafkaTransportOptions,
+  type TransactionalInboxOptions,
   type UnitOfWork,
 } from './nest/kafka-transport';
 export { currentTraceparent, inSpanOf, withTraceContext } from './trace-context';

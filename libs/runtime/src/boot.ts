@@ -8,6 +8,7 @@ import {
   type Type,
 } from '@nestjs/common';
 import {
+  DirectPublish,
   KafkaTransport,
   MessageConsumer,
   OutboxRelay,
@@ -29,8 +30,9 @@ import {
   type HttpStatusTable,
 } from '@saga-lab/observability';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { Gauge } from 'prom-client';
 import { DataSource, type MigrationInterface } from 'typeorm';
-import { serviceLogger } from './config';
+import { SAFEGUARDS, serviceLogger, type LabSwitches, type Safeguard } from './config';
 import { createHttpApp, serveHttp } from './http';
 import { registerServiceGauges } from './metrics';
 
@@ -64,6 +66,12 @@ export interface ServiceSpec {
   readonly kafkaReadyTimeoutMs?: number;
   readonly consulAddress?: string | undefined;
   readonly relay?: RelayKnobs;
+  /**
+   * The failure lab's switches (`labSwitches(name, config)`): `inbox` off — no de-duplication by message
+   * id; `outbox` off — staged messages published directly after the commit (DirectPublish). The service
+   * itself reads the rest (the reaper, the clock skew, the provider's safeguards). Default: all on.
+   */
+  readonly lab?: LabSwitches;
   readonly controllers: readonly Type<unknown>[];
   /** The status each error code of the service's API is answered with. */
   readonly httpStatuses: HttpStatusTable;
@@ -117,6 +125,36 @@ function serviceModule(
       ...(spec.providers?.(deps) ?? []),
     ],
   };
+}
+
+/** The safeguards a lab run switched off, in SAFEGUARDS order. */
+export const safeguardsOff = (lab: LabSwitches | undefined): Safeguard[] =>
+  lab ? SAFEGUARDS.filter((s) => !lab.on(s)) : [];
+
+/**
+ * Makes a lab run impossible to miss: one warning line at boot naming every safeguard switched off (and a
+ * skewed clock), and the gauge `saga_lab_safeguard_off{safeguard}` — 1 for each one off, 0 for each one
+ * on — that the failure lab's page shows. Nothing at all when every safeguard is on and the clock is true.
+ */
+export function announceLab(
+  name: string,
+  lab: LabSwitches | undefined,
+  metrics: ServiceMetrics,
+  logger: LoggerService,
+): void {
+  const off = safeguardsOff(lab);
+  if (!lab || (off.length === 0 && lab.clockSkewMs === 0)) return;
+  const skew = lab.clockSkewMs === 0 ? '' : `; clock skewed by ${lab.clockSkewMs} ms`;
+  logger.warn(
+    `FAILURE LAB run ${lab.labRun ?? '?'}: ${name} runs with safeguards OFF: ${off.join(', ') || 'none'}${skew} — it breaks on purpose`,
+  );
+  const gauge = new Gauge({
+    name: 'saga_lab_safeguard_off',
+    help: 'Safeguards the failure lab switched off in this instance (1 = off)',
+    labelNames: ['safeguard'] as const,
+    registers: [metrics.registry],
+  });
+  for (const safeguard of SAFEGUARDS) gauge.set({ safeguard }, off.includes(safeguard) ? 1 : 0);
 }
 
 /** The database: connected and migrated (the service's tables, the outbox and the inbox). */
@@ -173,10 +211,23 @@ export async function bootService(
     throw error;
   });
   const deps: ServiceDeps = { dataSource, kafka, producer, logger };
+  const lab = spec.lab;
+  const metrics = new ServiceMetrics(spec.name);
+  announceLab(spec.name, lab, metrics, logger);
+  // Outbox off: what handlers and the service stage is published right after each commit, never stored.
+  const relayKnobs = spec.relay ?? { enabled: true, duplicateDelivery: false };
+  if (lab && !lab.on('outbox'))
+    DirectPublish.install(dataSource, producer, {
+      holdBack: !relayKnobs.enabled,
+      onLost: (error, messages) =>
+        logger.error(
+          `outbox off: ${messages.length} message(s) lost after their transaction committed (${messages
+            .map((m) => `${m.type} ${m.messageId}`)
+            .join(', ')}): ${String(error)}`,
+        ),
+    });
   await spec.prepare?.(deps);
 
-  const metrics = new ServiceMetrics(spec.name);
-  const relayKnobs = spec.relay ?? { enabled: true, duplicateDelivery: false };
   const relay = new OutboxRelay(dataSource, producer, {
     onError: (error) => logger.error(`outbox relay: ${String(error)}`),
     onPublished: (lagsMs) => lagsMs.forEach((ms) => metrics.outboxPublishLag.observe(ms / 1000)),
@@ -200,7 +251,7 @@ export async function bootService(
     producer,
     groupId: spec.consumerGroup,
     concurrency: spec.consumerConcurrency,
-    unitOfWork: transactionalInbox(dataSource, spec.consumerGroup),
+    unitOfWork: transactionalInbox(dataSource, spec.consumerGroup, { deduplicate: lab?.on('inbox') ?? true }),
     onHandled: (envelope, delivery) =>
       logger.debug?.({ msg: `handled ${envelope.type}`, topic: delivery.topic, sagaId: envelope.sagaId }),
     onFailure: ({ delivery, error, routedTo }) => {

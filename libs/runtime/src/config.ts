@@ -108,13 +108,25 @@ export const relayConfig = {
   SAGA_LAB_DUPLICATE_DELIVERY: z.enum(['true', 'false']).default('false'),
 };
 
-export const relayKnobs = (config: {
+/**
+ * The relay's knobs from a service's config. Like the safeguard switches, a stopped relay or duplicated
+ * publishes break the system on purpose: accepted only in a failure-lab run (SAGA_LAB_LAB_RUN set).
+ */
+export function relayKnobs(config: {
+  readonly SAGA_LAB_LAB_RUN?: string | undefined;
   readonly SAGA_LAB_OUTBOX_RELAY: 'on' | 'off';
   readonly SAGA_LAB_DUPLICATE_DELIVERY: 'true' | 'false';
-}): RelayKnobs => ({
-  enabled: config.SAGA_LAB_OUTBOX_RELAY === 'on',
-  duplicateDelivery: config.SAGA_LAB_DUPLICATE_DELIVERY === 'true',
-});
+}): RelayKnobs {
+  const knobs = {
+    enabled: config.SAGA_LAB_OUTBOX_RELAY === 'on',
+    duplicateDelivery: config.SAGA_LAB_DUPLICATE_DELIVERY === 'true',
+  };
+  if (!config.SAGA_LAB_LAB_RUN && (!knobs.enabled || knobs.duplicateDelivery))
+    throw new Error(
+      'invalid configuration — SAGA_LAB_OUTBOX_RELAY=off and SAGA_LAB_DUPLICATE_DELIVERY=true break the system on purpose and are accepted only in a failure-lab run (SAGA_LAB_LAB_RUN, set by npm run lab)',
+    );
+  return knobs;
+}
 
 /** A service's logger: JSON lines with its name and release, trace and correlation ids, secrets redacted. */
 export const serviceLogger = (name: string, level = 'info'): LoggerService =>

@@ -44,18 +44,33 @@ export type UnitOfWork = (
   work: (manager: EntityManager) => Promise<void>,
 ) => Promise<void>;
 
+export interface TransactionalInboxOptions {
+  /**
+   * false — the failure lab's "inbox off" (safeguard `inbox`): no inbox check and no inbox row; the
+   * handler still runs in its transaction, but every delivery of a message runs it again.
+   */
+  readonly deduplicate?: boolean;
+}
+
 /**
  * Pipeline behaviour: the transaction and the inbox check around every handler. A duplicate delivery
  * (same messageId, same group) finds its inbox row and the handler does not run; otherwise the inbox row,
  * the effect and the outbox rows the handler staged commit together.
  */
-export const transactionalInbox =
-  (dataSource: DataSource, consumerGroup: string): UnitOfWork =>
-  async (envelope, work) => {
-    await dataSource.transaction((manager) =>
-      processOnce(manager, consumerGroup, envelope.messageId, () => work(manager)),
-    );
-  };
+export const transactionalInbox = (
+  dataSource: DataSource,
+  consumerGroup: string,
+  { deduplicate = true }: TransactionalInboxOptions = {},
+): UnitOfWork =>
+  deduplicate
+    ? async (envelope, work) => {
+        await dataSource.transaction((manager) =>
+          processOnce(manager, consumerGroup, envelope.messageId, () => work(manager)),
+        );
+      }
+    : async (_envelope, work) => {
+        await dataSource.transaction((manager) => work(manager));
+      };
 
 export interface KafkaTransportOptions {
   readonly kafka: Kafka;

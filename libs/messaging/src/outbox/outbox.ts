@@ -7,6 +7,7 @@ import {
 } from '@saga-lab/contracts';
 import type { EntityManager } from 'typeorm';
 import { currentTraceparent } from '../trace-context';
+import { DirectPublish } from './direct-publish';
 
 export interface OutboxWrite {
   /** Extra Kafka headers, e.g. the W3C `traceparent` of the current span. */
@@ -16,6 +17,8 @@ export interface OutboxWrite {
 /**
  * Transactional outbox: stages a message inside the caller's transaction. If that transaction rolls back,
  * the message never existed (docs/architecture.md, invariant 5); if it commits, the relay will publish it.
+ * With the failure lab's outbox switched off (a `DirectPublish` on the data source), the message is held
+ * in memory instead and published right after the commit — no row, so nothing survives a lost publish.
  */
 export async function enqueue<T extends string, P>(
   manager: EntityManager,
@@ -35,12 +38,26 @@ export async function enqueue<T extends string, P>(
     [HEADERS.messageType]: definition.type,
     [HEADERS.correlationId]: envelope.correlationId,
   };
+  const key = definition.key(envelope.payload);
+  const direct = DirectPublish.of(manager.dataSource);
+  if (direct && manager.queryRunner) {
+    direct.stage(manager.queryRunner, {
+      messageId: envelope.messageId,
+      topic: definition.topic,
+      key,
+      type: definition.type,
+      sagaId: envelope.sagaId,
+      envelope,
+      headers,
+    });
+    return envelope;
+  }
   await manager.query(
     `INSERT INTO outbox (message_id, topic, message_key, type, envelope, headers) VALUES ($1, $2, $3, $4, $5, $6)`,
     [
       envelope.messageId,
       definition.topic,
-      definition.key(envelope.payload),
+      key,
       definition.type,
       JSON.stringify(envelope),
       JSON.stringify(headers),
