@@ -1,11 +1,16 @@
-import { COMPONENTS, resolveStackConfig, selectComponents } from './config';
+import { COMPONENTS, parseRecordedEnv, resolveStackConfig, selectComponents } from './config';
 import { StackError } from './errors';
 
 describe('resolveStackConfig', () => {
   it('gives the test profile every port 10000 up, and reads only SAGA_LAB_TEST_* overrides', () => {
     const user = { KAFKA_BROKERS: '127.0.0.1:9092', REDIS_URL: 'redis://127.0.0.1:6379' };
     const config = resolveStackConfig({ ...user, SAGA_LAB_PROFILE: 'test' });
-    expect(config.kafka).toMatchObject({ managed: true, address: '127.0.0.1:19092', ports: [19092, 19093] });
+    expect(config.kafka).toMatchObject({
+      managed: true,
+      address: '127.0.0.1:19092',
+      ports: [19092, 19093, 19094],
+      proxyPorts: [19095],
+    });
     expect(config.consul.ports).toEqual([18500, 18300, 18301, 18302, 18502, 18503, 18600]);
     expect(config.redis.address).toBe('redis://127.0.0.1:16379');
     const external = resolveStackConfig({
@@ -22,7 +27,8 @@ describe('resolveStackConfig', () => {
     expect(config.redis.address).toBe('redis://127.0.0.1:6379');
     expect(config.consul.address).toBe('127.0.0.1:8500');
     expect(config.zipkin.address).toBe('http://127.0.0.1:9411');
-    expect(config.kafka.ports).toEqual([9092, 9093]);
+    expect(config.kafka.ports).toEqual([9092, 9093, 9094]);
+    expect(config.kafka.proxyPorts).toEqual([9095]);
   });
 
   it('leaves a component alone when its address comes from the environment', () => {
@@ -33,7 +39,12 @@ describe('resolveStackConfig', () => {
       CONSUL_HTTP_ADDR: 'http://consul:8500',
       ZIPKIN_URL: 'http://zipkin:9411',
     });
-    expect(config.kafka).toMatchObject({ managed: false, address: 'broker-a:9092,broker-b:9092', ports: [] });
+    expect(config.kafka).toMatchObject({
+      managed: false,
+      address: 'broker-a:9092,broker-b:9092',
+      ports: [],
+      proxyPorts: [],
+    });
     expect(config.postgres).toMatchObject({
       managed: false,
       address: 'postgres://admin:secret@db.internal:5432/postgres',
@@ -42,6 +53,43 @@ describe('resolveStackConfig', () => {
     expect(config.consul.managed).toBe(false);
     expect(config.zipkin.managed).toBe(false);
     expect(config.toxiproxy.managed).toBe(true);
+  });
+
+  it('keeps a component managed when the variable holds the stack’s own address (an exported `stack env`)', () => {
+    const exported = {
+      KAFKA_BROKERS: '127.0.0.1:9092',
+      REDIS_URL: 'redis://127.0.0.1:6379/',
+      CONSUL_HTTP_ADDR: 'http://127.0.0.1:8500',
+      ORDER_URL: 'http://127.0.0.1:3001',
+      DATABASE_URL: 'postgres://postgres:s3cr3t@127.0.0.1:5432/postgres',
+    };
+    // The admin URL carries a generated password: only what `up` recorded in <state>/stack.env knows it.
+    const recorded = { DATABASE_URL: 'postgres://postgres:s3cr3t@127.0.0.1:5432/postgres' };
+    const config = resolveStackConfig(exported, recorded);
+    for (const name of ['kafka', 'redis', 'consul', 'order', 'postgres'] as const)
+      expect(config[name].managed).toBe(true);
+    expect(config.order).toMatchObject({ address: 'http://127.0.0.1:3001', ports: [3001] });
+    expect(config.kafka.ports).toEqual([9092, 9093, 9094]);
+    expect(resolveStackConfig(exported).postgres.managed).toBe(false); // nothing recorded: not provably ours
+  });
+
+  it('counts another address of a component as external, even a loopback one', () => {
+    const config = resolveStackConfig(
+      { ORDER_URL: 'http://127.0.0.1:3999', KAFKA_BROKERS: '127.0.0.1:9092,127.0.0.1:9094' },
+      { ORDER_URL: 'http://127.0.0.1:3001' },
+    );
+    expect(config.order).toMatchObject({ managed: false, ports: [] });
+    expect(config.kafka).toMatchObject({ managed: false, ports: [], proxyPorts: [] });
+  });
+
+  it('in the test profile, recognises the test stack’s own addresses (ports + 10000)', () => {
+    const test = { SAGA_LAB_PROFILE: 'test' };
+    expect(
+      resolveStackConfig({ ...test, SAGA_LAB_TEST_ORDER_URL: 'http://127.0.0.1:13001' }).order.managed,
+    ).toBe(true);
+    expect(
+      resolveStackConfig({ ...test, SAGA_LAB_TEST_ORDER_URL: 'http://127.0.0.1:3001' }).order.managed,
+    ).toBe(false);
   });
 
   it.each([
@@ -64,6 +112,15 @@ describe('resolveStackConfig', () => {
     expect(error).toBeInstanceOf(StackError);
     expect((error as StackError).message).toMatch(message);
     expect((error as StackError).fix).toBe(`Fix or unset ${name}.`);
+  });
+});
+
+describe('parseRecordedEnv', () => {
+  it('reads the KEY=value lines up writes, values kept whole', () => {
+    expect(parseRecordedEnv('A_URL=postgres://u:p=w@h:1/d\nB=1\n\n# comment\nlower=x\n')).toEqual({
+      A_URL: 'postgres://u:p=w@h:1/d',
+      B: '1',
+    });
   });
 });
 

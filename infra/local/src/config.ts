@@ -35,6 +35,11 @@ interface ComponentSpec {
   readonly envVar: string;
   /** Every port a managed instance listens on; the first is its client address. */
   readonly ports: readonly number[];
+  /**
+   * Ports a managed instance advertises but does not listen on: a Toxiproxy proxy the failure lab creates
+   * listens there and forwards to one of `ports` (see components/kafka.ts). Not checked for being free.
+   */
+  readonly proxyPorts?: readonly number[];
 }
 
 export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
@@ -42,7 +47,8 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   redis: { envVar: 'REDIS_URL', ports: [6379] },
   consul: { envVar: 'CONSUL_HTTP_ADDR', ports: [8500, 8300, 8301, 8302, 8502, 8503, 8600] },
   toxiproxy: { envVar: 'TOXIPROXY_URL', ports: [8474] },
-  kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093] },
+  // 9092 clients, 9093 the KRaft controller, 9094 the PROXIED listener (advertised at proxy port 9095).
+  kafka: { envVar: 'KAFKA_BROKERS', ports: [9092, 9093, 9094], proxyPorts: [9095] },
   zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
   prometheus: { envVar: 'PROMETHEUS_URL', ports: [9090] },
   schemathesis: { envVar: 'SCHEMATHESIS_BIN', ports: [] },
@@ -76,25 +82,59 @@ export interface ComponentConfig {
   /** What clients use: a URL, a host:port list, or (for a tool) a binary path; '' if not known yet. */
   readonly address: string;
   readonly ports: readonly number[];
+  /** See ComponentSpec.proxyPorts (profile offset applied; none for an external instance). */
+  readonly proxyPorts: readonly number[];
 }
 
 export type StackConfig = Record<ComponentName, ComponentConfig>;
 
 /**
- * Resolves which components to provision and where clients find them. Any endpoint given in the
- * environment wins, and the component is then left alone (not provisioned, not stopped).
+ * Resolves which components to provision and where clients find them. An endpoint given in the
+ * environment wins, and the component is then left alone (not provisioned, not stopped) — unless the
+ * value is the stack's own address for that component: its default address in this profile, or what the
+ * stack recorded for it in `<state>/stack.env` (`recorded`, see `readRecordedEnv`). That is what a shell
+ * holds after `eval "$(npm run -s stack -- env)"`, and the instance behind it is still the stack's to
+ * restart and stop.
  */
-export function resolveStackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+export function resolveStackConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  recorded: Readonly<Record<string, string>> = {},
+): StackConfig {
   const offset = isTestProfile(env) ? TEST_PORT_OFFSET : 0;
   const entries = COMPONENTS.map((name): [ComponentName, ComponentConfig] => {
     const spec = COMPONENT_SPECS[name];
     const envVar = overrideVar(spec.envVar, env);
     const given = env[envVar]?.trim();
     const ports = spec.ports.map((port) => port + offset);
-    const address = given ? validate(name, envVar, given) : defaultAddress(name, ports[0]);
-    return [name, { name, managed: !given, envVar, address, ports: given ? [] : ports }];
+    const proxyPorts = (spec.proxyPorts ?? []).map((port) => port + offset);
+    const own = defaultAddress(name, ports[0]);
+    const address = given ? validate(name, envVar, given) : own;
+    // Components export under the plain variable name in every profile (KAFKA_BROKERS, not SAGA_LAB_TEST_…).
+    const managed = !given || isOwnAddress(name, address, [own, recorded[spec.envVar]]);
+    return [
+      name,
+      { name, managed, envVar, address, ports: managed ? ports : [], proxyPorts: managed ? proxyPorts : [] },
+    ];
   });
   return Object.fromEntries(entries) as StackConfig;
+}
+
+/** Whether a given (validated) address is one of the stack's own; consul's may carry an http:// scheme. */
+function isOwnAddress(name: ComponentName, address: string, own: readonly (string | undefined)[]): boolean {
+  const bare = (value: string): string => (name === 'consul' ? value.replace(/^https?:\/\//, '') : value);
+  return own.some(
+    (candidate) => candidate !== undefined && candidate !== '' && bare(candidate) === bare(address),
+  );
+}
+
+/** Parses `<state>/stack.env` (KEY=value lines, as `up` writes them). */
+export function parseRecordedEnv(text: string): Record<string, string> {
+  const recorded: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+    if (match?.[1] !== undefined) recorded[match[1]] = match[2] ?? '';
+  }
+  return recorded;
 }
 
 function defaultAddress(name: ComponentName, port: number | undefined): string {

@@ -1,7 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { COMPONENTS, INFRA, SERVICES, resolveStackConfig, type ComponentName } from './config';
+import {
+  COMPONENTS,
+  INFRA,
+  SERVICES,
+  parseRecordedEnv,
+  resolveStackConfig,
+  type ComponentName,
+} from './config';
 import { createComponent } from './components';
 import { ensureDir, logFile, pidFile, type Component, type StackContext } from './context';
 import { StackError, startFailed } from './errors';
@@ -28,11 +35,22 @@ export function createContext(
   return {
     paths,
     versions: loadVersions(paths.repoRoot),
-    config: resolveStackConfig(env),
+    config: resolveStackConfig(env, readRecordedEnv(paths.stateDir)),
     reporter,
     env,
     isRoot: process.getuid?.() === 0,
   };
+}
+
+const recordFile = (stateDir: string): string => path.join(stateDir, 'stack.env');
+
+/**
+ * What `up` recorded in `<state>/stack.env`: the client variables of the components this stack manages
+ * (their own addresses), so an exported copy of them is recognised as the stack's own, not as external.
+ */
+export function readRecordedEnv(stateDir: string): Record<string, string> {
+  const file = recordFile(stateDir);
+  return existsSync(file) ? parseRecordedEnv(readFileSync(file, 'utf8')) : {};
 }
 
 /** The pid of a managed server this stack started and that is still running. */
@@ -96,7 +114,12 @@ export async function up(ctx: StackContext, names: readonly ComponentName[] = CO
   for (const c of external)
     ctx.reporter.info(`· ${c.name}: using ${ctx.config[c.name].envVar}=${ctx.config[c.name].address}`);
   const env = exportsOf(components);
-  writeAtomic(path.join(ctx.paths.stateDir, 'stack.env'), renderEnv(env));
+  // Only the stack's own instances are recorded (an external address must stay external next time), and
+  // the records of components outside this call are kept: `up order` must not forget postgres's.
+  writeAtomic(
+    recordFile(ctx.paths.stateDir),
+    renderEnv({ ...readRecordedEnv(ctx.paths.stateDir), ...exportsOf(managed) }),
+  );
   return { started, env };
 }
 
@@ -153,10 +176,12 @@ export async function stopAll(
     const c = createComponent(ctx, name);
     if (c.kind !== 'server' || !existsSync(pidFile(ctx, name))) continue;
     if (!ctx.config[name].managed) {
-      // Typically after `eval "$(npm run -s stack -- env)"`: the address now looks external.
+      // The variable points somewhere else than the instance the stack started (its own address, even
+      // exported with `eval "$(npm run -s stack -- env)"`, keeps it managed): that one is left alone.
       if (!quiet) {
+        const { envVar, address } = ctx.config[name];
         ctx.reporter.info(
-          `· ${name}: left running — ${ctx.config[name].envVar} is set, so it counts as external; unset it to stop the one the stack started.`,
+          `· ${name}: left running — ${envVar}=${redact(address)} is not the stack's own ${name}, so it counts as external; unset ${envVar} to stop the one the stack started.`,
         );
       }
       continue;

@@ -85,3 +85,78 @@ describe('Kafka (KRaft, started by the stack)', () => {
     expect(committed).toBe(200);
   });
 });
+
+describe('Kafka’s PROXIED listener: a client that came through Toxiproxy stays behind it', () => {
+  const api = requireEnv('TOXIPROXY_URL');
+  const proxy = requireEnv('KAFKA_PROXIED_BROKERS'); // where the proxy listens, as the broker advertises
+  const upstream = requireEnv('KAFKA_PROXIED_UPSTREAM'); // the PROXIED listener itself
+  const name = uniqueName('int-kafka-proxied');
+  const client = (broker: string): Kafka =>
+    new Kafka({
+      clientId: uniqueName('int-proxied'),
+      brokers: [broker],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1_000,
+      requestTimeout: 2_000,
+      retry: { retries: 1, initialRetryTime: 100 },
+    });
+  const setProxy = (enabled: boolean): Promise<Response> =>
+    fetch(`${api}/proxies/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled }),
+    });
+
+  beforeAll(async () => {
+    const created = await fetch(`${api}/proxies`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, listen: proxy, upstream, enabled: true }),
+    });
+    expect(created.status).toBe(201);
+  });
+  afterAll(async () => {
+    await fetch(`${api}/proxies/${name}`, { method: 'DELETE' });
+  });
+
+  it('advertises the proxy’s address, not its own, to whoever connects to it', async () => {
+    const admin = client(upstream).admin();
+    await admin.connect();
+    try {
+      const { brokers } = await admin.describeCluster();
+      expect(brokers.map((b) => `${b.host}:${b.port}`)).toEqual([proxy]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  it('carries produce and fetch through the proxy, and loses the broker when the proxy is cut', async () => {
+    const kafka = client(proxy);
+    const topic = uniqueName('int-proxied');
+    const admin = kafka.admin();
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await admin.connect();
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'through the proxy' }] });
+      const [partition] = await admin.fetchTopicOffsets(topic);
+      expect(partition?.high).toBe('1');
+
+      // Metadata sent the client to the proxy, so with the proxy down it reaches no broker at all.
+      expect((await setProxy(false)).status).toBe(200);
+      await expect(
+        producer.send({ topic, acks: -1, timeout: 1_000, messages: [{ key: 'k', value: 'cut off' }] }),
+      ).rejects.toThrow();
+      expect((await setProxy(true)).status).toBe(200);
+      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'back' }] });
+      const [after] = await admin.fetchTopicOffsets(topic);
+      expect(after?.high).toBe('2');
+    } finally {
+      await setProxy(true).catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+    }
+  }, 60_000);
+});

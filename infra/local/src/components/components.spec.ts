@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { portFlags } from './consul';
-import { newClusterId, renderTemplate } from './kafka';
+import { kafkaComponent, newClusterId, renderTemplate, withProxiedListener } from './kafka';
 import { assertBsdRedis } from './redis';
 import { findPostgresBin, serviceUrl } from './postgres';
 import {
@@ -34,6 +34,47 @@ describe('kafka', () => {
     expect(rendered).toMatch(/^log\.dirs=\/data$/m);
     expect(rendered).toMatch(/^auto\.create\.topics\.enable=false$/m);
     expect(rendered).toMatch(/^listeners=PLAINTEXT:\/\/127\.0\.0\.1:9092,CONTROLLER:\/\/127\.0\.0\.1:9093$/m);
+  });
+
+  it('adds the PROXIED listener, bound at its own port and advertised at the proxy’s, leaving the others as they are', () => {
+    const template = readFileSync(
+      path.resolve(__dirname, '../../jvm/kafka-server.properties.template'),
+      'utf8',
+    );
+    const rendered = renderTemplate(template, {
+      DATA_DIR: '/data',
+      BROKER_PORT: '19092',
+      CONTROLLER_PORT: '19093',
+    });
+    const proxied = withProxiedListener(rendered, 19094, 19095);
+    expect(proxied).toMatch(
+      /^listeners=PLAINTEXT:\/\/127\.0\.0\.1:19092,CONTROLLER:\/\/127\.0\.0\.1:19093,PROXIED:\/\/127\.0\.0\.1:19094$/m,
+    );
+    expect(proxied).toMatch(
+      /^advertised\.listeners=PLAINTEXT:\/\/127\.0\.0\.1:19092,CONTROLLER:\/\/127\.0\.0\.1:19093,PROXIED:\/\/127\.0\.0\.1:19095$/m,
+    );
+    expect(proxied).toMatch(
+      /^listener\.security\.protocol\.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,PROXIED:PLAINTEXT$/m,
+    );
+    // Clients and brokers still meet on PLAINTEXT; the controller stays the controller.
+    expect(proxied).toMatch(/^inter\.broker\.listener\.name=PLAINTEXT$/m);
+    expect(proxied).toMatch(/^controller\.listener\.names=CONTROLLER$/m);
+    expect(proxied.split('\n').length).toBe(rendered.split('\n').length);
+    expect(() => withProxiedListener('log.dirs=/data\n', 1, 2)).toThrow(/no listeners= line/);
+  });
+
+  it('exports where clients reach it, through the proxy too, for the stack’s own broker only', () => {
+    const env = {
+      SAGA_LAB_PROFILE: 'test',
+      SAGA_LAB_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'kafka-')),
+    };
+    expect(kafkaComponent(createContext(env, silentReporter())).exports()).toEqual({
+      KAFKA_BROKERS: '127.0.0.1:19092',
+      KAFKA_PROXIED_BROKERS: '127.0.0.1:19095',
+      KAFKA_PROXIED_UPSTREAM: '127.0.0.1:19094',
+    });
+    const external = createContext({ ...env, SAGA_LAB_TEST_KAFKA_BROKERS: 'broker:9092' }, silentReporter());
+    expect(kafkaComponent(external).exports()).toEqual({ KAFKA_BROKERS: 'broker:9092' });
   });
 
   it('leaves unknown placeholders visible rather than blank', () => {

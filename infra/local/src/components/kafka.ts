@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { LOOPBACK } from '../config';
 import { ensureDir, logFile, pidFile, provisionLog, type Component, type StackContext } from '../context';
 import { run } from '../proc';
 import { mavenArgs, requireJava, requireTool, writeAtomic } from './toolchain';
@@ -11,13 +12,37 @@ export function renderTemplate(template: string, values: Record<string, string>)
   return template.replace(/\$\{([A-Z_]+)\}/g, (whole, key: string) => values[key] ?? whole);
 }
 
+/**
+ * Adds the PROXIED listener to the rendered broker properties, beside the template's PLAINTEXT and
+ * CONTROLLER listeners (left as they are). It is bound on loopback at `bindPort` but advertised at
+ * `proxyPort`, where a Toxiproxy proxy forwarding to `bindPort` listens (the failure lab creates it). A
+ * client that bootstraps through the proxy is told, in every metadata response, that the broker lives at
+ * the proxy — so it keeps talking through the proxy (and its toxics) instead of reaching the broker
+ * directly once it has read metadata, as it would from the PLAINTEXT listener's advertised address.
+ * Without the proxy nothing listens at `proxyPort`: this listener serves only clients that go through it.
+ *
+ * Listeners are broker configuration, not part of the formatted KRaft storage: an existing data directory
+ * keeps working, and the listener appears once the broker restarts with the new properties.
+ */
+export function withProxiedListener(properties: string, bindPort: number, proxyPort: number): string {
+  const append = (text: string, key: string, entry: string): string => {
+    const line = new RegExp(`^(${key.replace(/\./g, '\\.')}=.+)$`, 'm');
+    if (!line.test(text)) throw new Error(`kafka-server.properties.template has no ${key}= line`);
+    return text.replace(line, `$1,${entry}`);
+  };
+  let rendered = append(properties, 'listeners', `PROXIED://${LOOPBACK}:${bindPort}`);
+  rendered = append(rendered, 'advertised.listeners', `PROXIED://${LOOPBACK}:${proxyPort}`);
+  return append(rendered, 'listener.security.protocol.map', 'PROXIED:PLAINTEXT');
+}
+
 /** A Kafka cluster id: 16 random bytes, base64url without padding (Kafka's Uuid text form). */
 export const newClusterId = (): string => randomBytes(16).toString('base64url');
 
 export function kafkaComponent(ctx: StackContext): Component {
   const cfg = ctx.config.kafka;
   const { version, log4j } = ctx.versions.kafka;
-  const [brokerPort = 9092, controllerPort = 9093] = cfg.ports;
+  const [brokerPort = 9092, controllerPort = 9093, proxiedPort = 9094] = cfg.ports;
+  const [proxyPort = 9095] = cfg.proxyPorts;
   const jvmDir = path.join(ctx.paths.repoRoot, 'infra', 'local', 'jvm');
   const classpathFile = path.join(ctx.paths.cacheDir, 'kafka', version, 'classpath.txt');
   const home = path.join(ctx.paths.stateDir, 'kafka', version);
@@ -60,14 +85,12 @@ export function kafkaComponent(ctx: StackContext): Component {
     async prepare() {
       ensureDir(dataDir);
       const template = readFileSync(path.join(jvmDir, 'kafka-server.properties.template'), 'utf8');
-      writeAtomic(
-        propsFile,
-        renderTemplate(template, {
-          DATA_DIR: dataDir,
-          BROKER_PORT: String(brokerPort),
-          CONTROLLER_PORT: String(controllerPort),
-        }),
-      );
+      const rendered = renderTemplate(template, {
+        DATA_DIR: dataDir,
+        BROKER_PORT: String(brokerPort),
+        CONTROLLER_PORT: String(controllerPort),
+      });
+      writeAtomic(propsFile, withProxiedListener(rendered, proxiedPort, proxyPort));
       if (existsSync(path.join(dataDir, 'meta.properties'))) return;
       // KRaft storage is formatted once, with this node as the single initial voter.
       await ctx.reporter.step('formatting Kafka storage (KRaft)', () =>
@@ -126,6 +149,17 @@ export function kafkaComponent(ctx: StackContext): Component {
         await admin.disconnect().catch(() => undefined);
       }
     },
-    exports: () => ({ KAFKA_BROKERS: cfg.address }),
+    // KAFKA_PROXIED_BROKERS: where a client reaches the broker through Toxiproxy, once a proxy listens
+    // there and forwards to KAFKA_PROXIED_UPSTREAM, the PROXIED listener (see withProxiedListener). The
+    // stack's own broker only: an external one has no such listener.
+    exports: () => ({
+      KAFKA_BROKERS: cfg.address,
+      ...(cfg.managed
+        ? {
+            KAFKA_PROXIED_BROKERS: `${LOOPBACK}:${proxyPort}`,
+            KAFKA_PROXIED_UPSTREAM: `${LOOPBACK}:${proxiedPort}`,
+          }
+        : {}),
+    }),
   };
 }

@@ -1,0 +1,9 @@
+// What other tooling (the failure lab) may use of the local stack: its context, process control and config.
+export { withoutUserStack } from './commands/test';
+export { createComponent } from './components';
+export { COMPONENTS, SERVICES, type ComponentName, type ServiceName } from './config';
+export { logFile, type StackContext } from './context';
+export { isAlive, spawnDaemon, waitFor } from './proc';
+export type { Reporter } from './progress';
+export { readSecrets } from './secrets';
+export { createContext, runningPid, stopAll, up } from './stack';
