@@ -16,6 +16,11 @@ const productionConstraints = [
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:kernel'] },
   { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:kernel'] },
   { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel'] },
+  // The failure lab drives the local stack (kills, restarts): it may use the stack's tooling, nothing may use it.
+  {
+    sourceTag: 'type:lab',
+    onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel', 'scope:infra'],
+  },
   {
     sourceTag: 'type:testing',
     onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel', 'type:testing'],

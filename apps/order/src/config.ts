@@ -9,6 +9,8 @@ export const configSchema = z.object({
   ...loggingConfig,
   /** Where the catalog's prices come from (the inventory service's internal API). */
   INVENTORY_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3002'),
+  /** `static`: call INVENTORY_URL even when Consul is configured (e.g. through a Toxiproxy proxy in the lab). */
+  ORDER_INVENTORY_DISCOVERY: z.enum(['consul', 'static']).default('consul'),
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   ORDER_HOST: z.string().default('127.0.0.1'),
   ORDER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),

@@ -51,11 +51,12 @@ function inventoryClient(
   config: OrderConfig,
   logger: LoggerService,
 ): { client: ServiceClient; directory: ServiceDirectory } {
-  const directory = config.CONSUL_HTTP_ADDR
-    ? new ConsulDirectory(consulClient(config.CONSUL_HTTP_ADDR), ['inventory'], (service, error) =>
-        logger.warn(`consul watch ${service}: ${String(error)}`),
-      )
-    : new StaticDirectory({ inventory: config.INVENTORY_URL });
+  const directory =
+    config.CONSUL_HTTP_ADDR && config.ORDER_INVENTORY_DISCOVERY === 'consul'
+      ? new ConsulDirectory(consulClient(config.CONSUL_HTTP_ADDR), ['inventory'], (service, error) =>
+          logger.warn(`consul watch ${service}: ${String(error)}`),
+        )
+      : new StaticDirectory({ inventory: config.INVENTORY_URL });
   const policy = new DependencyPolicy('inventory', {
     failureThreshold: 5,
     halfOpenAfterMs: 5_000,
