@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { startLabPage } from './page/server';
+import { summaryTable } from './report';
 import { EXPERIMENTS, experiment as findExperiment, type Experiment } from './experiments';
 import { checkNow, runExperiment, type RunOptions } from './runner';
 import { System } from './system';
@@ -10,6 +11,7 @@ const USAGE = `npm run lab -- <experiment|all|check|list> [--seed N] [--rate R] 
   all            every experiment in turn (the safeguard-off ones must be caught)
   check          the invariant checker alone, on the last run (or --since S seconds of orders)
   list           the experiments and what each shows
+  summary        the newest run of each experiment as one table (from lab/reports)
   page           the lab page: sagas by state, active faults, the last verdict and reports (Ctrl-C stops it)
 
   --seed N       workload and fault timings (default 1): the same seed gives the same run
@@ -58,6 +60,10 @@ export class UsageError extends Error {}
 async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  if (args.command === 'summary') {
+    process.stdout.write(summaryTable(path.resolve(__dirname, '..', 'reports')));
+    return 0;
+  }
   if (args.command === 'list') {
     for (const e of EXPERIMENTS)
       log(

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Verdict } from './checker';
-import { reportMarkdown, timelineSvg, writeReport, type RunResult } from './report';
+import { reportMarkdown, summaryTable, timelineSvg, writeReport, type RunResult } from './report';
 
 const verdict: Verdict = {
   at: '2026-11-29T10:01:00.000Z',
@@ -107,5 +107,9 @@ describe('lab reports', () => {
     expect(index[0]).toMatchObject({ verdict: 'pass', expected: 'caught', timeline: 'r1/timeline.svg' });
     expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toContain('| [r1](r1/report.md) |');
     expect(readFileSync(path.join(dir, 'r1', 'timeline.svg'), 'utf8')).toContain('<svg');
+    const summary = summaryTable(dir);
+    expect(summary.split('\n').filter((line) => line.startsWith('| ['))).toEqual([
+      '| [provider-late-authorization-without-reconciliation](r1/report.md) | 3 | 4/s × 8 s | 30 | provider: <late> & slow 4.0 s | not within 45 s | money (1) | PASS |',
+    ]);
   });
 });

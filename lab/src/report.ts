@@ -220,3 +220,30 @@ export function writeReport(reportsDir: string, result: RunResult): IndexEntry {
   );
   return entry;
 }
+
+/**
+ * The newest run of each experiment as one markdown table: experiment, seed, orders acknowledged, faults,
+ * time to converge, violations, result — what a full pass (`npm run lab -- all`) is summed up by.
+ */
+export function summaryTable(reportsDir: string): string {
+  const indexFile = path.join(reportsDir, 'index.json');
+  if (!existsSync(indexFile)) return 'No reports yet: run an experiment (npm run lab -- <experiment>).\n';
+  const index = JSON.parse(readFileSync(indexFile, 'utf8')) as IndexEntry[];
+  const newest = new Map<string, IndexEntry>();
+  for (const entry of index) if (!newest.has(entry.experiment)) newest.set(entry.experiment, entry);
+  const rows = [...newest.values()].reverse().map((entry) => {
+    const r = JSON.parse(readFileSync(path.join(reportsDir, entry.id, 'result.json'), 'utf8')) as RunResult;
+    const converge =
+      r.convergedAtMs === null
+        ? `not within ${r.convergeBoundMs / 1000} s`
+        : `${((r.convergedAtMs - r.healedAtMs) / 1000).toFixed(1)} s`;
+    const violations = r.verdict.invariants
+      .filter((i) => !i.holds)
+      .map((i) => `${i.name} (${i.offendingCount})`);
+    const faults =
+      r.faults.map((f) => `${f.name} ${((f.toMs - f.fromMs) / 1000).toFixed(1)} s`).join('; ') ||
+      'switches only';
+    return `| [${r.experiment}](${entry.report}) | ${r.seed} | ${r.ratePerSecond}/s × ${r.durationMs / 1000} s | ${r.orders.acknowledged} | ${faults} | ${converge} | ${violations.join(', ') || 'none'} | ${r.passed ? 'PASS' : '**FAIL**'} |`;
+  });
+  return `| experiment | seed | workload | orders acknowledged | faults | converged after healing | violations | result |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
+}

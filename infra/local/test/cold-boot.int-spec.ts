@@ -38,14 +38,26 @@ describe('cold boot: services against a freshly formatted Kafka broker', () => {
 
   beforeAll(async () => {
     const base = createContext(process.env, quiet);
-    const [brokerPort, controllerPort] = [await freePort(), await freePort()];
+    // Every port of its own (the PROXIED listener's too): a stack already running here keeps its ports.
+    const [brokerPort, controllerPort, proxiedPort, proxyPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     brokers = `127.0.0.1:${brokerPort}`;
     ctx = {
       ...base,
       paths: resolvePaths({ ...process.env, SAGA_LAB_PROFILE: '', SAGA_LAB_STATE_DIR: stateDir }),
       config: {
         ...base.config,
-        kafka: { ...base.config.kafka, managed: true, address: brokers, ports: [brokerPort, controllerPort] },
+        kafka: {
+          ...base.config.kafka,
+          managed: true,
+          address: brokers,
+          ports: [brokerPort, controllerPort, proxiedPort],
+          proxyPorts: [proxyPort],
+        },
       },
     };
   });
