@@ -71,14 +71,14 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     return 0;
   }
+  const system = System.fromProcess(log);
+  if (args.command === 'page') return servePage(system, log);
   const selected: Experiment[] | undefined =
     args.command === 'check'
       ? undefined
       : args.command === 'all'
         ? [...EXPERIMENTS]
         : [findExperiment(args.command)];
-  const system = System.fromProcess(log);
-  if (args.command === 'page') return servePage(system, log);
   try {
     await system.ensureUp();
     if (!selected) {
@@ -117,9 +117,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Serves the lab page until interrupted: port 3100 (13100 in the test profile). */
+/** Serves the lab page until interrupted: port 3100 (13100 in the test profile). It starts nothing else. */
 async function servePage(system: System, log: (line: string) => void): Promise<number> {
-  await system.ensureUp();
+  system.readAddresses();
   const page = await startLabPage({
     host: '127.0.0.1',
     port: system.isTestProfile ? 13_100 : 3_100,

@@ -106,6 +106,14 @@ export class System {
     this.exportsEnv = env;
   }
 
+  /** The stack's client addresses, without starting anything (for the lab page, a reader). */
+  readAddresses(): void {
+    this.exportsEnv = Object.assign(
+      {},
+      ...COMPONENTS.map((name) => createComponent(this.ctx, name).exports()),
+    ) as Record<string, string>;
+  }
+
   databases(): Databases {
     if (!this.pools) {
       const pool = (url: string): pg.Pool =>
