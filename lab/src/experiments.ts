@@ -283,7 +283,7 @@ const SAFEGUARDS_OFF: readonly Experiment[] = [
     'provider-lost-response',
     'provider-idempotency',
     ['duplicate', 'money'],
-    'Without idempotency keys towards the provider, a retry after a lost response charges again: two authorizations for one order.',
+    'Without idempotency keys towards the provider, a retry after a lost response is a new request: a second authorization hold, or a second capture the provider refuses as already made — money taken that no confirmed order accounts for.',
   ),
   without(
     'provider-late-authorization',

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Verdict } from './checker';
-import { reportMarkdown, summaryTable, timelineSvg, writeReport, type RunResult } from './report';
+import { recoveryMs, reportMarkdown, summaryTable, timelineSvg, writeReport, type RunResult } from './report';
 
 const verdict: Verdict = {
   at: '2026-11-29T10:01:00.000Z',
@@ -73,6 +73,24 @@ const result = (id: string): RunResult => ({
 });
 
 describe('lab reports', () => {
+  it('measures recovery: the first second after the fault healed with the backlog back to its level before the fault', () => {
+    const second = (n: number, accepted: number, settled: number) => ({ second: n, accepted, settled });
+    const run = {
+      faults: [{ name: 'f', fromMs: 2_000, toMs: 4_000, injectedAt: '', healedAt: '' }],
+      perSecond: [
+        second(0, 4, 3), // 1 open
+        second(1, 4, 4), // 1 open
+        second(2, 4, 0), // 5 (fault)
+        second(3, 4, 0), // 9 (fault)
+        second(4, 4, 6), // 7
+        second(5, 4, 9), // 2 — back to 1 + 1
+      ],
+    };
+    expect(recoveryMs(run)).toBe(2_000);
+    expect(recoveryMs({ ...run, perSecond: run.perSecond.slice(0, 5) })).toBeNull();
+    expect(recoveryMs({ faults: [], perSecond: run.perSecond })).toBeNull();
+  });
+
   it('draws the timeline: both series, the fault as a band (escaped), the heal line, no convergence line when it never converged', () => {
     const svg = timelineSvg(result('r1'));
     expect(svg.match(/<path /g)).toHaveLength(2);
@@ -109,7 +127,7 @@ describe('lab reports', () => {
     expect(readFileSync(path.join(dir, 'r1', 'timeline.svg'), 'utf8')).toContain('<svg');
     const summary = summaryTable(dir);
     expect(summary.split('\n').filter((line) => line.startsWith('| ['))).toEqual([
-      '| [provider-late-authorization-without-reconciliation](r1/report.md) | 3 | 4/s × 8 s | 30 | provider: <late> & slow 4.0 s | not within 45 s | money (1) | PASS |',
+      '| [provider-late-authorization-without-reconciliation](r1/report.md) | 3 | 4/s × 8 s | 30 | provider: <late> & slow 4.0 s | not while loaded | not within 45 s | money (1) | PASS |',
     ]);
   });
 });

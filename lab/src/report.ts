@@ -67,6 +67,30 @@ export interface IndexEntry {
   readonly timeline: string;
 }
 
+/**
+ * How long after its last fault healed the run took to work off what the fault left behind: the first
+ * second from which the orders accepted but not yet settled are back to the most there were in any second
+ * before the first fault (+ 1). The workload keeps running meanwhile, so this is recovery under load, not
+ * the final drain (which the convergence time measures). null when there was no fault, or no recovery.
+ */
+export function recoveryMs(result: Pick<RunResult, 'faults' | 'perSecond'>): number | null {
+  if (result.faults.length === 0) return null;
+  const firstFault = Math.min(...result.faults.map((f) => f.fromMs)) / 1000;
+  const healed = Math.max(...result.faults.map((f) => f.toMs)) / 1000;
+  let accepted = 0;
+  let settled = 0;
+  let before = 0;
+  for (const p of result.perSecond) {
+    accepted += p.accepted;
+    settled += p.settled;
+    const open = Math.max(0, accepted - settled);
+    if (p.second + 1 <= firstFault) before = Math.max(before, open);
+    else if (p.second >= Math.floor(healed) && open <= before + 1)
+      return Math.max(0, (p.second + 1) * 1000 - healed * 1000);
+  }
+  return null;
+}
+
 const expectationText = (e: Expectation): string =>
   'holds' in e ? 'every invariant holds' : `the checker catches ${e.caught.join(' or ')}`;
 
@@ -135,12 +159,21 @@ ${marker(result.convergedAtMs, 'converged', '#2a9d8f')}
 `;
 }
 
+const recovered = (result: RunResult): string => {
+  const ms = recoveryMs(result);
+  return result.faults.length === 0
+    ? 'no fault window (the switches apply to the whole run)'
+    : ms === null
+      ? 'the backlog the fault left did not clear while orders kept coming'
+      : `backlog of unsettled orders back to its pre-fault level ${(ms / 1000).toFixed(0)} s after the fault healed`;
+};
+
 export function reportMarkdown(result: RunResult): string {
   const t = result.orders.terminal;
   const converge =
     result.convergedAtMs === null
       ? `did not converge within ${result.convergeBoundMs / 1000} s of healing`
-      : `${((result.convergedAtMs - result.healedAtMs) / 1000).toFixed(1)} s after healing`;
+      : `${((result.convergedAtMs - result.healedAtMs) / 1000).toFixed(1)} s after the workload ended and every fault was healed`;
   const trace = (s: SampleSaga): string =>
     s.traceId && result.zipkinUrl
       ? `[${s.traceId}](${result.zipkinUrl}/zipkin/traces/${s.traceId})`
@@ -157,6 +190,7 @@ ${result.lesson}
 | Expected | ${expectationText(result.expected)} |
 | Orders | ${result.orders.planned} planned, **${result.orders.acknowledged} acknowledged**, ${result.orders.refused} refused at the edge, ${result.orders.unknown} never answered; ${result.orders.retried} needed retries |
 | Terminal states | CONFIRMED ${t['CONFIRMED'] ?? 0}, REJECTED ${t['REJECTED'] ?? 0}, CANCELLED ${t['CANCELLED'] ?? 0}, not terminal ${t['PENDING'] ?? 0} |
+| Recovered | ${recovered(result)} |
 | Converged | ${converge} |
 | Machine | ${result.hardware} |
 
@@ -237,13 +271,20 @@ export function summaryTable(reportsDir: string): string {
       r.convergedAtMs === null
         ? `not within ${r.convergeBoundMs / 1000} s`
         : `${((r.convergedAtMs - r.healedAtMs) / 1000).toFixed(1)} s`;
+    const recovery = recoveryMs(r);
+    const recoveredText =
+      r.faults.length === 0
+        ? '—'
+        : recovery === null
+          ? 'not while loaded'
+          : `${(recovery / 1000).toFixed(0)} s`;
     const violations = r.verdict.invariants
       .filter((i) => !i.holds)
       .map((i) => `${i.name} (${i.offendingCount})`);
     const faults =
       r.faults.map((f) => `${f.name} ${((f.toMs - f.fromMs) / 1000).toFixed(1)} s`).join('; ') ||
       'switches only';
-    return `| [${r.experiment}](${entry.report}) | ${r.seed} | ${r.ratePerSecond}/s × ${r.durationMs / 1000} s | ${r.orders.acknowledged} | ${faults} | ${converge} | ${violations.join(', ') || 'none'} | ${r.passed ? 'PASS' : '**FAIL**'} |`;
+    return `| [${r.experiment}](${entry.report}) | ${r.seed} | ${r.ratePerSecond}/s × ${r.durationMs / 1000} s | ${r.orders.acknowledged} | ${faults} | ${recoveredText} | ${converge} | ${violations.join(', ') || 'none'} | ${r.passed ? 'PASS' : '**FAIL**'} |`;
   });
-  return `| experiment | seed | workload | orders acknowledged | faults | converged after healing | violations | result |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
+  return `| experiment | seed | workload | orders acknowledged | faults | recovered after the fault | converged after the workload | violations | result |\n|---|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`;
 }
