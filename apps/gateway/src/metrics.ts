@@ -53,7 +53,7 @@ export class GatewayMetrics extends ServiceMetrics {
   });
   readonly cacheLookups = new Counter({
     name: 'gateway_product_cache_lookups_total',
-    help: 'Product reads by the tier that answered: memory, redis, origin (a miss)',
+    help: 'Product reads by what answered: memory, redis, coalesced (a load already in flight), origin (a miss)',
     labelNames: ['tier'] as const,
     registers: [this.registry],
   });

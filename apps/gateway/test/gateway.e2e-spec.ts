@@ -237,6 +237,7 @@ describe('gateway, end to end', () => {
       const id = await product();
       const callsBefore = await metric(gw, 'gateway_upstream_requests_total', { service: 'inventory' });
       const loadsBefore = await metric(gw, 'gateway_product_cache_origin_loads_total');
+      const originBefore = await metric(gw, 'gateway_product_cache_lookups_total', { tier: 'origin' });
       const answers = await Promise.all(
         Array.from({ length: 500 }, () => http(`${gw}/v1/products/${id}`, { token: alice.access_token })),
       );
@@ -245,6 +246,10 @@ describe('gateway, end to end', () => {
         (await metric(gw, 'gateway_upstream_requests_total', { service: 'inventory' })) - callsBefore,
       ).toBe(1);
       expect((await metric(gw, 'gateway_product_cache_origin_loads_total')) - loadsBefore).toBe(1);
+      // One read went to the origin; the other 499 were answered by memory or by joining that one load.
+      expect(
+        (await metric(gw, 'gateway_product_cache_lookups_total', { tier: 'origin' })) - originBefore,
+      ).toBe(1);
       expect(await metric(gw, 'gateway_product_cache_hit_ratio')).toBeGreaterThan(0.9);
     });
 

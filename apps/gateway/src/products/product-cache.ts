@@ -113,6 +113,12 @@ export class ProductCache {
       }
       return hit;
     }
+    const running = this.inFlight.get(productId);
+    if (running) {
+      // Answered by a load already under way: no call of its own, so it counts as a hit ("coalesced").
+      this.metrics.cacheLookups.inc({ tier: 'coalesced' });
+      return running;
+    }
     return this.singleFlight(productId, () => this.fromRedisOrOrigin(productId));
   }
 
