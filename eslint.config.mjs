@@ -16,9 +16,10 @@ const productionConstraints = [
   { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', 'type:kernel'] },
   { sourceTag: 'type:kernel', onlyDependOnLibsWithTags: ['type:kernel'] },
   { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel'] },
-  // The failure lab drives the local stack (kills, restarts): it may use the stack's tooling, nothing may use it.
+  // The failure lab and the load tests drive the running local stack (kill, restart, reconfigure): they may
+  // use the stack's tooling, nothing may use them.
   {
-    sourceTag: 'type:lab',
+    sourceTag: 'type:driver',
     onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:kernel', 'scope:infra'],
   },
   {

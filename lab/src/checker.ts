@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { LoggedMessage } from './kafka-log';
-import type { Databases } from './system';
+import type { Databases } from '@saga-lab/stack';
 import { orderServiceKey, type LabProduct, type OrderRecord } from './workload';
 
 /**

@@ -3,7 +3,7 @@ import { startLabPage } from './page/server';
 import { summaryTable } from './report';
 import { EXPERIMENTS, experiment as findExperiment, type Experiment } from './experiments';
 import { checkNow, runExperiment, type RunOptions } from './runner';
-import { System } from './system';
+import { System } from '@saga-lab/stack';
 
 const USAGE = `npm run lab -- <experiment|all|check|list> [--seed N] [--rate R] [--duration D] [--converge C]
 

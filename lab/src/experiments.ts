@@ -1,4 +1,4 @@
-import type { ServiceName } from '@saga-lab/stack';
+import type { ServiceEnv, ServiceName } from '@saga-lab/stack';
 import type { Safeguard } from '@saga-lab/runtime';
 import type { InvariantName } from './checker';
 import {
@@ -17,7 +17,6 @@ import {
   type ScheduledFault,
 } from './faults';
 import { between, type Random } from './random';
-import type { ServiceEnv } from './system';
 
 /** What a run must end with: every invariant holding, or (a safeguard off) at least one of these broken. */
 export type Expectation = { readonly holds: true } | { readonly caught: readonly InvariantName[] };

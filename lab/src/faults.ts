@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ComponentName, ServiceName } from '@saga-lab/stack';
-import type { System } from './system';
+import type { ComponentName, ServiceName, System } from '@saga-lab/stack';
 
 /** What a fault needs while it runs. */
 export interface FaultContext {

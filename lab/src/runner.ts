@@ -16,7 +16,7 @@ import {
 import { readTopics } from './kafka-log';
 import { derive, seeded } from './random';
 import { writeReport, type FaultWindow, type RunResult } from './report';
-import type { System } from './system';
+import type { System } from '@saga-lab/stack';
 import { planWorkload, runWorkload, stockProducts, type LabProduct, type OrderRecord } from './workload';
 
 export interface RunOptions {

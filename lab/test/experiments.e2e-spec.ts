@@ -1,13 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SERVICES } from '@saga-lab/stack';
+import { SERVICES, System } from '@saga-lab/stack';
 import { chromium, type Browser } from 'playwright-core';
 import { EXPERIMENTS, experiment, type Experiment } from '../src/experiments';
 import { ensureChromium } from '../src/page/chromium';
 import { startLabPage } from '../src/page/server';
 import { runExperiment, type RunOptions } from '../src/runner';
-import { System } from '../src/system';
 
 /**
  * Every experiment, short (seconds of workload at a few orders per second), against the real stack of the

@@ -94,6 +94,8 @@ export const configSchema = z.object({
   GATEWAY_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
   GATEWAY_BREAKER_HALF_OPEN_MS: millis.default(5_000),
 
+  /** `off` sends every product read to the inventory service (to measure what the cache buys). */
+  GATEWAY_PRODUCT_CACHE: z.enum(['on', 'off']).default('on'),
   GATEWAY_PRODUCT_CACHE_TTL_MS: millis.default(30_000),
   GATEWAY_PRODUCT_CACHE_MAX: z.coerce.number().int().min(1).default(10_000),
   GATEWAY_IDEMPOTENCY_TTL_S: seconds.default(24 * 3600),

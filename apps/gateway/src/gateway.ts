@@ -117,7 +117,11 @@ export async function startGateway(
       return response.ok ? response.body : undefined;
     },
     metrics,
-    { ttlMs: config.GATEWAY_PRODUCT_CACHE_TTL_MS, maxEntries: config.GATEWAY_PRODUCT_CACHE_MAX },
+    {
+      ttlMs: config.GATEWAY_PRODUCT_CACHE_TTL_MS,
+      maxEntries: config.GATEWAY_PRODUCT_CACHE_MAX,
+      enabled: config.GATEWAY_PRODUCT_CACHE === 'on',
+    },
   );
   const kafka = new Kafka({
     clientId: `gateway-${config.GATEWAY_INSTANCE_ID}`,

@@ -105,6 +105,7 @@ function urls(env: Record<string, string>): string {
     ],
     ['Toxiproxy API', env['TOXIPROXY_URL']],
     ['Schemathesis', env['SCHEMATHESIS_BIN']],
+    ['Vegeta', env['VEGETA_BIN']],
   ].filter((entry): entry is [string, string] => Boolean(entry[1]));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';

@@ -55,6 +55,13 @@ describe('resolveStackConfig', () => {
     expect(config.toxiproxy.managed).toBe(true);
   });
 
+  it('takes a tool’s binary from the environment as an absolute path, and then does not provision it', () => {
+    const config = resolveStackConfig({ VEGETA_BIN: '/opt/vegeta/bin/vegeta' });
+    expect(config.vegeta).toMatchObject({ managed: false, address: '/opt/vegeta/bin/vegeta', ports: [] });
+    expect(config.schemathesis.managed).toBe(true);
+    expect(resolveStackConfig({}).vegeta).toMatchObject({ managed: true, envVar: 'VEGETA_BIN', ports: [] });
+  });
+
   it('keeps a component managed when the variable holds the stack’s own address (an exported `stack env`)', () => {
     const exported = {
       KAFKA_BROKERS: '127.0.0.1:9092',
@@ -102,6 +109,7 @@ describe('resolveStackConfig', () => {
     ['REDIS_URL', 'not a url', /REDIS_URL="not a url" is not a URL/],
     ['CONSUL_HTTP_ADDR', 'consul', /CONSUL_HTTP_ADDR="consul" is not host:port/],
     ['SCHEMATHESIS_BIN', 'st', /SCHEMATHESIS_BIN="st" is not an absolute path to a schemathesis binary/],
+    ['VEGETA_BIN', 'bin/vegeta', /VEGETA_BIN="bin\/vegeta" is not an absolute path to a vegeta binary/],
   ])('rejects %s=%s with a sentence naming the variable', (name, value, message) => {
     let error: unknown;
     try {

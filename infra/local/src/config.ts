@@ -2,8 +2,8 @@ import { StackError, badEnv } from './errors';
 
 /**
  * Infrastructure, in start order (Prometheus after Consul, where it finds what to scrape). `schemathesis`
- * is a tool: provisioned, never started. k6 is not provisioned: it is AGPL-licensed (docs/licences.md);
- * the load scripts use a k6 the user brings (`K6_BIN`) until a permissively licensed generator replaces it.
+ * (the contract tests' fuzzer) and `vegeta` (the load generator for load-tests/, MIT) are tools:
+ * provisioned, never started. k6 is not provisioned: it is AGPL-licensed (docs/licences.md).
  */
 export const INFRA = [
   'postgres',
@@ -14,6 +14,7 @@ export const INFRA = [
   'zipkin',
   'prometheus',
   'schemathesis',
+  'vegeta',
 ] as const;
 /** Saga Lab's own services, started once the infrastructure is healthy. */
 export const SERVICES = ['inventory', 'payment', 'order', 'gateway'] as const;
@@ -52,6 +53,7 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   zipkin: { envVar: 'ZIPKIN_URL', ports: [9411] },
   prometheus: { envVar: 'PROMETHEUS_URL', ports: [9090] },
   schemathesis: { envVar: 'SCHEMATHESIS_BIN', ports: [] },
+  vegeta: { envVar: 'VEGETA_BIN', ports: [] },
   inventory: { envVar: 'INVENTORY_URL', ports: [3002] },
   payment: { envVar: 'PAYMENT_URL', ports: [3003] },
   order: { envVar: 'ORDER_URL', ports: [3001] },
@@ -156,7 +158,8 @@ function defaultAddress(name: ComponentName, port: number | undefined): string {
     case 'gateway':
       return `http://${LOOPBACK}:${port}`;
     case 'schemathesis':
-      return '';
+    case 'vegeta':
+      return ''; // a tool: its binary path is known to its component (the cache), not to the config
   }
 }
 
@@ -199,6 +202,7 @@ function validate(name: ComponentName, envVar: string, value: string): string {
       return brokers.join(',');
     }
     case 'schemathesis':
+    case 'vegeta':
       if (!value.startsWith('/')) throw badEnv(envVar, value, `an absolute path to a ${name} binary`);
       return value;
   }

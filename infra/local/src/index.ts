@@ -1,4 +1,5 @@
-// What other tooling (the failure lab) may use of the local stack: its context, process control and config.
+// What other tooling (the failure lab, the load tests) may use of the local stack: its context, process
+// control and config, and the running system they drive.
 export { withoutUserStack } from './commands/test';
 export { createComponent } from './components';
 export { COMPONENTS, SERVICES, type ComponentName, type ServiceName } from './config';
@@ -7,3 +8,4 @@ export { isAlive, spawnDaemon, waitFor } from './proc';
 export type { Reporter } from './progress';
 export { readSecrets } from './secrets';
 export { createContext, runningPid, stopAll, up } from './stack';
+export { System, type Databases, type ServiceEnv } from './system';

@@ -14,6 +14,7 @@ describe('pinned versions', () => {
     expect(versions.kafka.version).toMatch(/^4\.\d+\.\d+$/);
     expect(versions.consul).toMatch(/^\d+\.\d+\.\d+$/);
     expect(versions.schemathesis).toMatch(/^4\.\d+\.\d+$/); // the CLI flags the contract tests use are 4.x's
+    expect(versions.vegeta).toMatch(/^12\.\d+\.\d+$/); // the module built is github.com/tsenart/vegeta/v12
   });
 
   it('builds the Consul that versions.json names', () => {

@@ -12,6 +12,8 @@ export const versionsSchema = z.object({
   toxiproxy: semver,
   /** Installed with pip into a virtualenv under the cache (a Python tool, not a Go one). */
   schemathesis: semver,
+  /** The load generator for load-tests/, built from the Go module proxy (module github.com/tsenart/vegeta/v12). */
+  vegeta: semver,
   postgresql: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
   /** Redis after 7.2 is not under an open-source licence: `newestBsd` is the newest release allowed. */
   redis: z.object({

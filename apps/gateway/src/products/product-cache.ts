@@ -36,6 +36,8 @@ interface Entry extends CachedProduct {
 export interface ProductCacheOptions {
   readonly ttlMs: number;
   readonly maxEntries: number;
+  /** false: every read goes to the origin (the load tests' "cache off", to show what the cache buys). */
+  readonly enabled?: boolean;
   /** Fraction of the TTL over which early refreshes are spread (0.2 → between 60 % and 80 % of it). */
   readonly jitter?: number;
   readonly random?: () => number;
@@ -83,6 +85,7 @@ export class ProductCache {
   private readonly jitter: number;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly enabled: boolean;
 
   constructor(
     private readonly redis: Redis,
@@ -94,6 +97,7 @@ export class ProductCache {
     this.jitter = options.jitter ?? 0.2;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
+    this.enabled = options.enabled ?? true;
     this.memory = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs, ttlAutopurge: false });
     redis.defineCommand('setProductIfNewer', { numberOfKeys: 1, lua: SET_IF_NEWER_SCRIPT });
   }
@@ -103,6 +107,10 @@ export class ProductCache {
   }
 
   async get(productId: string): Promise<CachedProduct | undefined> {
+    if (!this.enabled) {
+      this.metrics.cacheLookups.inc({ tier: 'origin' });
+      return this.fromOrigin(productId, 'miss', undefined, false);
+    }
     const hit = this.memory.get(productId);
     if (hit) {
       this.metrics.cacheLookups.inc({ tier: 'memory' });
@@ -158,11 +166,13 @@ export class ProductCache {
     productId: string,
     reason: 'miss' | 'early_refresh',
     generation = this.generation.get(productId) ?? 0,
+    store = true,
   ): Promise<CachedProduct | undefined> {
     this.metrics.originLoads.inc({ reason });
     const product = await this.load(productId);
     if (!product) return undefined;
     const entry: CachedProduct = { product, etag: etagOf(product), loadedAt: this.now() };
+    if (!store) return entry;
     this.remember(entry, generation);
     await this.storeShared(entry).catch(() => undefined); // Redis down: still answer from the origin
     return entry;

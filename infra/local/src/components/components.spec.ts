@@ -1,4 +1,13 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { portFlags } from './consul';
@@ -15,7 +24,10 @@ import {
   renderPrometheusConfig,
 } from './prometheus';
 import { isInstalled, schemathesisInstall } from './schemathesis';
-import { parsePythonProbe, systemUser } from './toolchain';
+import { goCommandName, parsePythonProbe, systemUser } from './toolchain';
+import { vegetaBuild, vegetaComponent } from './vegeta';
+import { createComponent } from './index';
+import { INFRA } from '../config';
 import { silentReporter } from '../progress';
 import { createContext } from '../stack';
 
@@ -252,5 +264,112 @@ describe('prometheus', () => {
     expect(findPromtool(ctx)).toBe(promtool);
     expect(findPromtool({ ...ctx, env: { PATH: path.join(root, 'none') } })).toBe(promtool);
     rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('go binaries', () => {
+  it('names a binary as `go install` does: the element before a major-version suffix', () => {
+    expect(goCommandName('github.com/tsenart/vegeta/v12')).toBe('vegeta');
+    expect(goCommandName('example.com/tool/v2')).toBe('tool');
+    expect(goCommandName('github.com/Shopify/toxiproxy/v2/cmd/server')).toBe('server');
+    expect(goCommandName('github.com/prometheus/prometheus/cmd/promtool')).toBe('promtool');
+    // Not major-version suffixes: v1 and v0x are ordinary names.
+    expect(goCommandName('example.com/tool/v1')).toBe('v1');
+    expect(goCommandName('example.com/tool/v02')).toBe('v02');
+    expect(goCommandName('v2')).toBe('v2');
+  });
+});
+
+describe('vegeta', () => {
+  let root: string;
+  const context = (extra: NodeJS.ProcessEnv = {}): ReturnType<typeof createContext> =>
+    createContext(
+      {
+        PATH: path.join(root, 'no-go'), // no go on PATH: whatever needs it fails
+        SAGA_LAB_CACHE_DIR: path.join(root, 'cache'),
+        SAGA_LAB_STATE_DIR: path.join(root, 'state'),
+        ...extra,
+      },
+      silentReporter(),
+    );
+  const executable = (file: string): string => {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, '#!/bin/sh\n', { mode: 0o755 });
+    return file;
+  };
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'vegeta-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('is a tool that `up` provisions with the infrastructure, at the version versions.json pins', () => {
+    const ctx = context();
+    expect(INFRA).toContain('vegeta');
+    const vegeta = createComponent(ctx, 'vegeta');
+    expect(vegeta).toMatchObject({ name: 'vegeta', kind: 'tool', version: ctx.versions.vegeta });
+    expect(vegeta.launch).toBeUndefined();
+    expect(ctx.config.vegeta).toMatchObject({ managed: true, envVar: 'VEGETA_BIN', ports: [] });
+  });
+
+  it('builds the module root into the cache with its version stamped, and exports that binary', () => {
+    const ctx = context();
+    const version = ctx.versions.vegeta;
+    const build = vegetaBuild(ctx);
+    expect(build).toMatchObject({
+      name: 'vegeta',
+      version,
+      package: 'github.com/tsenart/vegeta/v12',
+      binary: path.join(root, 'cache', 'vegeta', version, 'bin', 'vegeta'),
+      ldflags: `-X main.Version=v${version}`,
+    });
+    expect(build.moduleDir).toBeUndefined(); // `go install <module>@v<version>`
+    expect(vegetaComponent(ctx).exports()).toEqual({ VEGETA_BIN: build.binary });
+  });
+
+  it('needs go only while its binary is missing, and counts as installed once it is there', async () => {
+    const ctx = context();
+    const vegeta = vegetaComponent(ctx);
+    await expect(vegeta.preflight()).rejects.toThrow(
+      /`go` was not found on PATH; it is needed to build vegeta \d+\.\d+\.\d+ from the Go module proxy/,
+    );
+    expect(await vegeta.healthy()).toBe(false);
+    executable(vegetaBuild(ctx).binary);
+    await expect(vegeta.preflight()).resolves.toBeUndefined();
+    await expect(vegeta.provision()).resolves.toBeUndefined(); // built already: go is not asked for
+    expect(await vegeta.healthy()).toBe(true);
+  });
+
+  it('uses a VEGETA_BIN of the user’s own as it is: external, nothing built, no go needed', async () => {
+    const own = executable(path.join(root, 'bin', 'vegeta'));
+    const ctx = context({ VEGETA_BIN: own });
+    const vegeta = vegetaComponent(ctx);
+    expect(ctx.config.vegeta.managed).toBe(false);
+    expect(vegeta.version).toBe('external');
+    expect(vegeta.exports()).toEqual({ VEGETA_BIN: own });
+    await expect(vegeta.preflight()).resolves.toBeUndefined();
+    await expect(vegeta.provision()).resolves.toBeUndefined();
+    expect(existsSync(vegetaBuild(ctx).binary)).toBe(false);
+    expect(await vegeta.healthy()).toBe(true);
+    rmSync(own);
+    expect(await vegeta.healthy()).toBe(false);
+  });
+
+  it('in the test profile, reads only SAGA_LAB_TEST_VEGETA_BIN', () => {
+    const own = executable(path.join(root, 'bin', 'vegeta'));
+    const user = context({ SAGA_LAB_PROFILE: 'test', VEGETA_BIN: own });
+    expect(vegetaComponent(user).exports()).toEqual({ VEGETA_BIN: vegetaBuild(user).binary });
+    const test = context({ SAGA_LAB_PROFILE: 'test', SAGA_LAB_TEST_VEGETA_BIN: own });
+    expect(vegetaComponent(test).version).toBe('external');
+    expect(vegetaComponent(test).exports()).toEqual({ VEGETA_BIN: own });
+  });
+
+  it('keeps its own binary managed when an exported `stack env` names it', () => {
+    const binary = vegetaBuild(context()).binary;
+    mkdirSync(path.join(root, 'state'), { recursive: true });
+    writeFileSync(path.join(root, 'state', 'stack.env'), `VEGETA_BIN=${binary}\n`);
+    const ctx = context({ VEGETA_BIN: binary });
+    expect(ctx.config.vegeta.managed).toBe(true);
+    expect(vegetaComponent(ctx).version).toBe(ctx.versions.vegeta);
   });
 });

@@ -8,6 +8,7 @@ import { redisComponent } from './redis';
 import { schemathesisComponent } from './schemathesis';
 import { serviceComponent } from './service';
 import { toxiproxyComponent } from './toxiproxy';
+import { vegetaComponent } from './vegeta';
 import { zipkinComponent } from './zipkin';
 
 const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
@@ -19,6 +20,7 @@ const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
   zipkin: zipkinComponent,
   prometheus: prometheusComponent,
   schemathesis: schemathesisComponent,
+  vegeta: vegetaComponent,
   inventory: (ctx) => serviceComponent(ctx, 'inventory', () => infraEnv(ctx)),
   payment: (ctx) => serviceComponent(ctx, 'payment', () => infraEnv(ctx)),
   order: (ctx) => serviceComponent(ctx, 'order', () => infraEnv(ctx)),

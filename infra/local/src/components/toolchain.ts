@@ -129,6 +129,16 @@ export interface GoBinary {
   readonly companions?: readonly string[];
 }
 
+/**
+ * The name `go install` gives a package's binary: its last path element, or the one before a major-version
+ * suffix (github.com/tsenart/vegeta/v12 installs `vegeta`, not `v12`), as the go command's DefaultExecName.
+ */
+export function goCommandName(pkg: string): string {
+  const elements = pkg.split('/');
+  const last = elements.at(-1) ?? pkg;
+  return elements.length > 1 && /^v([2-9]|[1-9]\d+)$/.test(last) ? (elements.at(-2) ?? last) : last;
+}
+
 export const goBinaryPath = (ctx: StackContext, name: string, version: string, bin: string): string =>
   path.join(ctx.paths.cacheDir, name, version, 'bin', bin);
 
@@ -172,10 +182,10 @@ export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<
         );
         // The companions first: `binary` existing is what marks the build as done.
         for (const companion of companions) {
-          const name = path.basename(companion);
+          const name = goCommandName(companion);
           renameSync(path.join(staging, name), path.join(path.dirname(spec.binary), name));
         }
-        renameSync(path.join(staging, path.basename(spec.package)), spec.binary);
+        renameSync(path.join(staging, goCommandName(spec.package)), spec.binary);
       }
       await run('go', ['clean', '-cache', '-modcache'], {
         ...options,

@@ -3,7 +3,7 @@
  * 200 {"hello":"world"} — no framework, no logging, no middleware. Whatever the gateway costs on top of
  * Node's HTTP stack shows up as the ratio between the two maxima (docs/architecture.md §10).
  *
- *   node load-tests/gateway/hello-world.ts          # PORT=0 (any free port); prints its URL
+ *   node load-tests/src/hello-world.ts          # PORT=0 (any free port); prints its URL
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -3,25 +3,14 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import pg from 'pg';
-import {
-  COMPONENTS,
-  SERVICES,
-  createComponent,
-  createContext,
-  isAlive,
-  logFile,
-  readSecrets,
-  runningPid,
-  spawnDaemon,
-  stopAll,
-  up,
-  waitFor,
-  withoutUserStack,
-  type ComponentName,
-  type Reporter,
-  type ServiceName,
-  type StackContext,
-} from '@saga-lab/stack';
+import { withoutUserStack } from './commands/test';
+import { createComponent } from './components';
+import { COMPONENTS, SERVICES, type ComponentName, type ServiceName } from './config';
+import { logFile, type StackContext } from './context';
+import { isAlive, spawnDaemon, waitFor } from './proc';
+import type { Reporter } from './progress';
+import { readSecrets } from './secrets';
+import { createContext, runningPid, stopAll, up } from './stack';
 
 /** The three databases the checker reads directly (never through a service's API). */
 export interface Databases {
@@ -39,7 +28,7 @@ const quietReporter = (log: (line: string) => void): Reporter => ({
 });
 
 /**
- * The running system as the lab sees it: the local stack of the current profile (the user's, or the test
+ * The running system as the failure lab and the load tests see it: the local stack of the current profile (the user's, or the test
  * profile's under `npm test`), its client addresses, its databases, and control over its processes —
  * kill one, restart one with lab switches. It never reaches anything the stack did not start.
  */

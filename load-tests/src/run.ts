@@ -1,0 +1,203 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { System } from '@saga-lab/stack';
+import { cpuBetween, snapshot } from './cpu';
+import type { MachineInfo, ProcessFigures, ScenarioResult, ThresholdOutcome, VariantResult } from './result';
+import type { AttackDef, Mode, Prepared, Scenario, Threshold } from './scenario';
+import { flameGraph, selfTime, type CpuProfile } from './profile';
+import { startAttack } from './vegeta';
+
+export interface RunOptions {
+  readonly mode: Mode;
+  readonly system: System;
+  /** The vegeta binary (the stack's VEGETA_BIN). */
+  readonly vegeta: string;
+  readonly generator: string;
+  /** Where the generator's raw results go (one directory per run). */
+  readonly workDir: string;
+  readonly command: string;
+  readonly log: (line: string) => void;
+  /** Only these variants (by name), e.g. to repeat one side of a comparison. */
+  readonly only?: readonly string[];
+  /** CPU-profile the services each variant restarts; flame graphs and top functions go into the result. */
+  readonly profile?: boolean;
+}
+
+export function machineInfo(loadBefore: readonly number[]): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    node: process.version,
+    loadBefore: loadBefore.map((l) => Math.round(l * 100) / 100),
+    loadAfter: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+/** Resident set size of a process in MiB (0 when it is gone). */
+export function rssMiB(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The figure a threshold bounds, from an attack's result. */
+export function judge(
+  thresholds: readonly Threshold[],
+  attacks: VariantResult['attacks'],
+): ThresholdOutcome[] {
+  return thresholds.map((t) => {
+    const attack = attacks.find((a) => a.name === t.attack);
+    if (!attack) throw new Error(`a threshold names the attack ${t.attack}, which the variant does not have`);
+    const actual =
+      t.metric === 'errorRate'
+        ? attack.errorRate
+        : t.metric === 'achievedRate'
+          ? attack.achievedRate
+          : attack.latency[t.metric];
+    const passed = (t.max === undefined || actual < t.max) && (t.min === undefined || actual >= t.min);
+    return { ...t, actual, passed };
+  });
+}
+
+/**
+ * Runs a scenario's variants one after another: prepare the system, run the variant's attacks at the same
+ * time while sampling the CPU of the processes it names and of the generator, judge the thresholds, clean up.
+ */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  const { mode, system, log } = options;
+  const loadBefore = os.loadavg();
+  const startedAt = new Date().toISOString();
+  const variants: VariantResult[] = [];
+  for (const variant of scenario.variants) {
+    if (options.only && !options.only.includes(variant.name)) continue;
+    log(`▶ ${scenario.name} · ${variant.name}`);
+    const profileDir = options.profile ? mkdtempSync(path.join(options.workDir, 'profile-')) : undefined;
+    const prepared: Prepared = (await variant.prepare?.({
+      mode,
+      system,
+      env: (name) => system.env(name),
+      log,
+      ...(profileDir ? { profileDir } : {}),
+    })) ?? { vars: {}, processes: {} };
+    let result: VariantResult;
+    try {
+      result = await runVariant(
+        variant.name,
+        variant.attacks(mode),
+        variant.thresholds?.(mode) ?? [],
+        prepared,
+        options,
+      );
+    } finally {
+      await prepared.cleanup?.(); // a profiled service writes its profile as it exits
+    }
+    variants.push(profileDir ? { ...result, profiles: readProfiles(profileDir) } : result);
+  }
+  const baseline = variants.find((v) => v.name === 'baseline')?.processes['baseline'];
+  return {
+    scenario: scenario.name,
+    title: scenario.title,
+    question: scenario.question,
+    mode,
+    startedAt,
+    command: options.command,
+    generator: options.generator,
+    machine: machineInfo(loadBefore),
+    variants,
+    ...(baseline ? { baselineUsPerRequest: baseline.cpuUsPerRequest } : {}),
+    passed: variants.every((v) => v.thresholds.every((t) => t.passed)),
+  };
+}
+
+async function runVariant(
+  name: string,
+  attacks: readonly AttackDef[],
+  thresholds: readonly Threshold[],
+  prepared: Prepared,
+  options: RunOptions,
+): Promise<VariantResult> {
+  const dir = path.join(options.workDir, name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
+  mkdirSync(dir, { recursive: true });
+  const processes = Object.entries(prepared.processes);
+  const rssBefore = new Map(processes.map(([label, pid]) => [label, rssMiB(pid)]));
+  const running = attacks.map((def) => startAttack(options.vegeta, def, prepared.vars, dir));
+  const longest = Math.max(...attacks.map((a) => a.durationS));
+  // The generator's pids are known once it started; the first sample waits for them.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const generatorPids = running.map((r) => r.pid).filter((pid) => pid > 0);
+  const pids = [...processes.map(([, pid]) => pid), ...generatorPids];
+  const first = snapshot(pids);
+  let last = first;
+  const started = Date.now();
+  const ticker = setInterval(() => {
+    const now = snapshot(pids);
+    // A sample after the generator exited has lost its CPU time: keep the last one that saw it.
+    if (generatorPids.every((pid) => now.pids.has(pid))) last = now;
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    if (elapsed % 5 === 0) options.log(`  … ${Math.min(elapsed, longest)} / ${longest} s`);
+  }, 1000);
+  let results;
+  try {
+    results = await Promise.all(running.map((r) => r.done));
+  } finally {
+    clearInterval(ticker);
+  }
+  const requests = results.reduce((sum, r) => sum + r.requests, 0);
+  const groups: Record<string, readonly number[]> = Object.fromEntries(
+    processes.map(([label, pid]) => [label, [pid]]),
+  );
+  groups['generator'] = generatorPids;
+  const cpu = cpuBetween(first, last, groups, requests);
+  const figures: Record<string, ProcessFigures> = {};
+  for (const label of Object.keys(groups)) {
+    const pid = prepared.processes[label];
+    figures[label] = {
+      cpuPct: cpu[`${label}Pct`] ?? 0,
+      cpuUsPerRequest: cpu[`${label}UsPerRequest`] ?? 0,
+      rssBeforeMiB: pid === undefined ? 0 : (rssBefore.get(label) ?? 0),
+      rssAfterMiB: pid === undefined ? 0 : rssMiB(pid),
+    };
+  }
+  for (const r of results)
+    options.log(
+      `  ${r.name}: ${r.achievedRate} req/s of ${r.offeredRate} offered · p50 ${r.latency.p50Ms} ms · p99 ${r.latency.p99Ms} ms · errors ${(r.errorRate * 100).toFixed(2)} %`,
+    );
+  const facts = prepared.facts ? await prepared.facts() : undefined;
+  const outcome = judge(thresholds, results);
+  for (const t of outcome.filter((o) => !o.passed))
+    options.log(
+      `  ✗ ${t.attack} ${t.metric} = ${t.actual} (bound ${t.max !== undefined ? `< ${t.max}` : `≥ ${t.min}`})`,
+    );
+  return {
+    name,
+    attacks: results,
+    processes: figures,
+    thresholds: outcome,
+    ...(facts ? { facts } : {}),
+  };
+}
+
+/** The CPU profiles a variant's services wrote: their top functions and packages, and a flame graph. */
+function readProfiles(dir: string): NonNullable<VariantResult['profiles']> {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.cpuprofile'))
+    .map((file) => {
+      const profile = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+      const { total, functions, packages } = selfTime(profile);
+      const share = (samples: number): number => Math.round((samples / Math.max(1, total)) * 1000) / 10;
+      return {
+        file,
+        samples: total,
+        topFunctions: functions.slice(0, 20).map((f) => ({ name: f.name, selfPct: share(f.samples) })),
+        topPackages: packages.slice(0, 12).map((p) => ({ name: p.name, selfPct: share(p.samples) })),
+        flameGraph: flameGraph(profile, `CPU profile ${file}`),
+      };
+    });
+}
