@@ -1,9 +1,8 @@
-import type { ServiceEnv, ServiceName } from '@saga-lab/stack';
+import { LINKS, type LinkName, type ServiceEnv, type ServiceName } from '@saga-lab/stack';
 import type { Safeguard } from '@saga-lab/runtime';
 import type { InvariantName } from './checker';
 import {
   crash,
-  LINKS,
   crashBeforePublish,
   delayedDelivery,
   onLink,
@@ -13,7 +12,6 @@ import {
   restart,
   type Fault,
   type LinkFault,
-  type LinkName,
   type ScheduledFault,
 } from './faults';
 import { between, type Random } from './random';

@@ -5,18 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS } from '@saga-lab/contracts';
 import { judge, observe, outboxBacklog, unsettled, type CheckScope, type Verdict } from './checker';
 import type { Experiment } from './experiments';
-import {
-  LINKS,
-  closeLink,
-  openLink,
-  setProviderFaults,
-  type FaultContext,
-  type ScheduledFault,
-} from './faults';
+import { setProviderFaults, type FaultContext, type ScheduledFault } from './faults';
 import { readTopics } from './kafka-log';
 import { derive, seeded } from './random';
 import { writeReport, type FaultWindow, type RunResult } from './report';
-import type { System } from '@saga-lab/stack';
+import { LINKS, closeLink, openLink, type System } from '@saga-lab/stack';
 import { planWorkload, runWorkload, stockProducts, type LabProduct, type OrderRecord } from './workload';
 
 export interface RunOptions {

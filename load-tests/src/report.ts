@@ -104,6 +104,7 @@ export function renderReport(result: ScenarioResult): { markdown: string; charts
         '',
       );
     }
+    for (const failure of v.failures ?? []) lines.push(`✗ ${text(failure)}`, '');
     for (const note of v.notes ?? []) lines.push(text(note), '');
     for (const a of v.attacks) {
       const errors = Object.entries(a.errors).sort((x, y) => y[1] - x[1]);

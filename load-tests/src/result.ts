@@ -59,6 +59,8 @@ export interface VariantResult {
   readonly thresholds: readonly ThresholdOutcome[];
   /** Scenario-specific findings (saga completion, backend calls, EXPLAIN plans…), rendered as given. */
   readonly facts?: Readonly<Record<string, string | number>>;
+  /** Findings that fail the run (like a threshold crossed). */
+  readonly failures?: readonly string[];
   readonly notes?: readonly string[];
   /** With `--profile`: each restarted service's CPU profile, summarised (the flame graph is an SVG file). */
   readonly profiles?: readonly {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { System } from '@saga-lab/stack';
+import { processIds, readProcessStat } from '@saga-lab/observability';
 import { cpuBetween, snapshot } from './cpu';
 import type { MachineInfo, ProcessFigures, ScenarioResult, ThresholdOutcome, VariantResult } from './result';
 import type { AttackDef, Mode, Prepared, Scenario, Threshold } from './scenario';
@@ -112,7 +113,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     machine: machineInfo(loadBefore),
     variants,
     ...(baseline ? { baselineUsPerRequest: baseline.cpuUsPerRequest } : {}),
-    passed: variants.every((v) => v.thresholds.every((t) => t.passed)),
+    passed: variants.every((v) => v.thresholds.every((t) => t.passed) && !v.failures?.length),
   };
 }
 
@@ -132,7 +133,10 @@ async function runVariant(
   // The generator's pids are known once it started; the first sample waits for them.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const generatorPids = running.map((r) => r.pid).filter((pid) => pid > 0);
-  const pids = [...processes.map(([, pid]) => pid), ...generatorPids];
+  // A process that leads a group (the stack starts each server so) is measured with its group: PostgreSQL's
+  // backends, for one.
+  const members = new Map(processes.map(([label, pid]) => [label, groupOf(pid)]));
+  const pids = [...[...members.values()].flat(), ...generatorPids];
   const first = snapshot(pids);
   let last = first;
   const started = Date.now();
@@ -150,9 +154,7 @@ async function runVariant(
     clearInterval(ticker);
   }
   const requests = results.reduce((sum, r) => sum + r.requests, 0);
-  const groups: Record<string, readonly number[]> = Object.fromEntries(
-    processes.map(([label, pid]) => [label, [pid]]),
-  );
+  const groups: Record<string, readonly number[]> = Object.fromEntries(members);
   groups['generator'] = generatorPids;
   const cpu = cpuBetween(first, last, groups, requests);
   const figures: Record<string, ProcessFigures> = {};
@@ -169,7 +171,8 @@ async function runVariant(
     options.log(
       `  ${r.name}: ${r.achievedRate} req/s of ${r.offeredRate} offered · p50 ${r.latency.p50Ms} ms · p99 ${r.latency.p99Ms} ms · errors ${(r.errorRate * 100).toFixed(2)} %`,
     );
-  const facts = prepared.facts ? await prepared.facts() : undefined;
+  const findings = prepared.findings ? await prepared.findings(results) : undefined;
+  for (const failure of findings?.failures ?? []) options.log(`  ✗ ${failure}`);
   const outcome = judge(thresholds, results);
   for (const t of outcome.filter((o) => !o.passed))
     options.log(
@@ -180,7 +183,9 @@ async function runVariant(
     attacks: results,
     processes: figures,
     thresholds: outcome,
-    ...(facts ? { facts } : {}),
+    ...(findings ? { facts: findings.facts } : {}),
+    ...(findings?.failures?.length ? { failures: findings.failures } : {}),
+    ...(findings?.notes?.length ? { notes: findings.notes } : {}),
   };
 }
 
@@ -200,4 +205,10 @@ function readProfiles(dir: string): NonNullable<VariantResult['profiles']> {
         flameGraph: flameGraph(profile, `CPU profile ${file}`),
       };
     });
+}
+
+/** The process and, when it leads a process group, every member of the group. */
+export function groupOf(pid: number): number[] {
+  if (readProcessStat(pid)?.pgrp !== pid) return [pid];
+  return [pid, ...processIds().filter((other) => other !== pid && readProcessStat(other)?.pgrp === pid)];
 }

@@ -12,6 +12,7 @@
  * - `{{key:NAME:K}}` — one of K keys per attack, `NAME-<n mod K>` (retries that share idempotency keys).
  */
 import type { System } from '@saga-lab/stack';
+import type { AttackResult } from './result';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -55,10 +56,19 @@ export interface Prepared {
   readonly vars: Readonly<Record<string, string>>;
   /** Processes whose CPU per request and RSS are reported, by label (e.g. `gateway`). */
   readonly processes: Readonly<Record<string, number>>;
-  /** Scenario-specific findings read after the attacks (saga completion, backend calls, plans…). */
-  readonly facts?: () => Promise<Readonly<Record<string, string | number>>>;
+  /**
+   * Scenario-specific findings read after the attacks (saga completion, backend calls, plans…); a failure
+   * fails the run like a threshold.
+   */
+  readonly findings?: (attacks: readonly AttackResult[]) => Promise<Findings>;
   /** Undoes what prepare did (stops extra processes, restores settings). */
   readonly cleanup?: () => Promise<void>;
+}
+
+export interface Findings {
+  readonly facts: Readonly<Record<string, string | number>>;
+  readonly failures?: readonly string[];
+  readonly notes?: readonly string[];
 }
 
 /** One side of a comparison (e.g. "cache on"), run alone; its attacks run at the same time. */

@@ -21,6 +21,13 @@ export const configSchema = z.object({
   ORDER_AUTHORIZE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   ORDER_CAPTURE_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   ORDER_REAPER_INTERVAL_MS: z.coerce.number().int().positive().default(500),
+  /**
+   * Admission control: new orders are refused (503 + Retry-After) while this many sagas are in flight;
+   * 0 turns it off. Little's law sizes it: the confirmed sagas/s the pipeline sustains × the completion
+   * time to hold (load-tests/RESULTS.md, orders-write).
+   */
+  ORDER_ADMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(200),
+  ORDER_ADMISSION_REFRESH_MS: z.coerce.number().int().positive().default(100),
 });
 
 export type OrderConfig = z.infer<typeof configSchema>;

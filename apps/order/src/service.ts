@@ -36,7 +36,9 @@ import { OrdersTrace1732950000000 } from './infra/migrations/1732950000000-order
 import { CONSUMER_GROUP, SagaRepliesController } from './messaging/saga-replies.controller';
 import { placeOrderSaga, type PlaceOrderData } from './saga/place-order.saga';
 import { Catalog } from './infra/catalog';
-import { CATALOG, PLACE_ORDER_SAGA } from './tokens';
+import { ADMISSION, CATALOG, PLACE_ORDER_SAGA } from './tokens';
+import { Admission } from './api/admission';
+import { Counter } from 'prom-client';
 
 export type { RunningService };
 
@@ -90,6 +92,11 @@ export async function startOrderService(
     // overdue (by the reaper, through the store) on this clock: skewed in a lab run, to show what breaks.
     { send: viaOutbox, onTransition: settleOrder, clock: skewedClock(lab.clockSkewMs) },
   );
+  const shed = new Counter({
+    name: 'saga_lab_orders_shed_total',
+    help: 'New orders refused by admission control (503 OVERLOADED): too many sagas in flight',
+    registers: [],
+  });
   return bootService(
     {
       name: 'order',
@@ -112,8 +119,19 @@ export async function startOrderService(
       consulAddress: config.CONSUL_HTTP_ADDR,
       controllers: [OrdersController, SagaRepliesController],
       httpStatuses: ORDER_HTTP_STATUSES,
-      providers: () => [
+      providers: ({ dataSource }) => [
         { provide: PLACE_ORDER_SAGA, useValue: saga },
+        {
+          provide: ADMISSION,
+          useValue: new Admission(
+            dataSource,
+            {
+              maxInFlight: config.ORDER_ADMISSION_MAX_IN_FLIGHT,
+              refreshMs: config.ORDER_ADMISSION_REFRESH_MS,
+            },
+            () => shed.inc(),
+          ),
+        },
         { provide: CATALOG, useValue: new Catalog(inventory.client) },
       ],
       // Deadline reaper: overdue sagas are moved to compensation (and compensations re-sent) every interval.
@@ -127,7 +145,10 @@ export async function startOrderService(
               }),
           }
         : {}),
-      metrics: (metrics, { dataSource }) => registerSagaGauges(metrics.registry, dataSource, 'place-order'),
+      metrics: (metrics, { dataSource }) => {
+        registerSagaGauges(metrics.registry, dataSource, 'place-order');
+        metrics.registry.registerMetric(shed);
+      },
       dispose: () => inventory.directory.close(),
     },
     logger,

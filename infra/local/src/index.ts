@@ -9,3 +9,4 @@ export type { Reporter } from './progress';
 export { readSecrets } from './secrets';
 export { createContext, runningPid, stopAll, up } from './stack';
 export { System, type Databases, type ServiceEnv } from './system';
+export { LINKS, closeLink, openLink, proxyName, toxiproxy, type LinkName, type ProxiedLink } from './links';

@@ -87,6 +87,17 @@ export class ServiceClient {
       );
     }
     const text = await response.text().catch(() => '');
+    if (response.status === 503 && isShedding(text)) {
+      // A healthy instance refusing work it cannot finish in time (admission control): an answer to
+      // relay with its Retry-After, not a failure — no retry, and nothing against the breaker.
+      this.observe('client_error', instance.id);
+      return {
+        ok: false,
+        status: response.status,
+        body: JSON.parse(text) as unknown,
+        headers: response.headers,
+      };
+    }
     if (response.status >= 500) {
       this.observe('failure', instance.id);
       throw new UpstreamFailure(service, 'UPSTREAM_ERROR', `${service} answered ${response.status}`);
@@ -118,5 +129,14 @@ export class ServiceClient {
     }
     this.observe('ok', instance.id);
     return { ok: true, status: response.status, body: parsed.data, headers: response.headers };
+  }
+}
+
+/** A 503 whose body says the service is shedding load (error code OVERLOADED, the one error format). */
+function isShedding(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { error?: { code?: unknown } }).error?.code === 'OVERLOADED';
+  } catch {
+    return false;
   }
 }

@@ -86,14 +86,23 @@ export class Upstreams {
 }
 
 /** A service's refusal, relayed to the client with its status, code and details. */
-export function relayed(response: { readonly status: number; readonly body: unknown }): HttpAnswer {
+export function relayed(response: {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Headers;
+}): HttpAnswer {
+  const retryAfter = response.headers?.get('retry-after');
   const error = (
     response.body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
   )?.error;
   return new HttpAnswer(
     typeof error?.code === 'string' ? error.code : 'UPSTREAM_REFUSED',
     typeof error?.message === 'string' ? error.message : `the service answered ${response.status}`,
-    { status: response.status, details: error?.details },
+    {
+      status: response.status,
+      details: error?.details,
+      ...(retryAfter ? { headers: { 'retry-after': retryAfter } } : {}),
+    },
   );
 }
 

@@ -13,4 +13,5 @@ export const ORDER_HTTP_STATUSES = {
   MIXED_CURRENCIES: 422,
   UNKNOWN_PRODUCT: 422,
   CATALOG_UNAVAILABLE: 503,
+  OVERLOADED: 503,
 } satisfies Record<OrderErrorCode, number>;

@@ -28,7 +28,8 @@ import { z } from 'zod';
 import { assertChangeable, findOrder, listOrders, placeOrder, type Order } from '../domain/orders';
 import { OrderError } from '../domain/errors';
 import { Catalog } from '../infra/catalog';
-import { CATALOG, PLACE_ORDER_SAGA } from '../tokens';
+import { ADMISSION, CATALOG, PLACE_ORDER_SAGA } from '../tokens';
+import { Admission } from './admission';
 import type { PlaceOrderData } from '../saga/place-order.saga';
 
 const placeOrderBody = z.object({ customerId: customerIdSchema, lines: orderLines }).strict();
@@ -63,6 +64,7 @@ export class OrdersController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(PLACE_ORDER_SAGA) private readonly saga: SagaStore<PlaceOrderData>,
     @Inject(CATALOG) private readonly catalog: Catalog,
+    @Inject(ADMISSION) private readonly admission: Admission,
   ) {}
 
   /** Accept-then-process: 202 + Location; the saga decides the outcome asynchronously. */
@@ -81,6 +83,7 @@ export class OrdersController {
         'Idempotency-Key must be 1–200 visible ASCII characters',
       );
     }
+    this.admission.admit();
     const correlation = correlationIdFrom(correlationId);
     const priced = await this.catalog.price(request.lines, correlation);
     // The saga's messages are staged inside this request's trace (its HTTP server span, a child of the

@@ -9,7 +9,9 @@ export type OrderErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'MIXED_CURRENCIES'
   | 'UNKNOWN_PRODUCT'
-  | 'CATALOG_UNAVAILABLE';
+  | 'CATALOG_UNAVAILABLE'
+  /** Admission control: too many sagas in flight to take another order now (api/admission.ts). */
+  | 'OVERLOADED';
 
 /** Named so that the HTTP layer's status table can be checked to cover every code (api/http-statuses.ts). */
 export class OrderError extends AppError<OrderErrorCode> {}
