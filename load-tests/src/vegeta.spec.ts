@@ -53,11 +53,12 @@ describe('vegeta results', () => {
   });
 
   it('counts non-ok statuses and transport errors as errors, by reason', () => {
+    // vegeta also writes a non-2xx status into the error field: the status decides.
     const hits = [
       onTime(0, 1),
-      onTime(1, 1, 503),
+      { ...onTime(1, 1, 503), error: '503 Service Unavailable' },
       { ...onTime(2, 10_000, 0), error: 'timeout' },
-      onTime(3, 1, 429),
+      { ...onTime(3, 1, 429), error: '429 Too Many Requests' },
     ];
     const result = summarize({ ...def, okStatuses: [200, 429] }, hits);
     expect(result.errorRate).toBe(0.5);

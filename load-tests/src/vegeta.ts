@@ -202,11 +202,12 @@ export function summarize(def: AttackDef, hits: readonly Hit[]): AttackResult {
     latencies[i] = latency;
     lastDone = Math.max(lastDone, hit.sentMs + hit.latencyMs - began);
     statuses[String(hit.code)] = (statuses[String(hit.code)] ?? 0) + 1;
-    const good = hit.error === '' && isOk(hit.code);
+    // vegeta puts a non-2xx status into the error field too: a status decides; no status means no answer.
+    const good = hit.code !== 0 && isOk(hit.code);
     if (good) okCount++;
     else {
       failed++;
-      const reason = hit.error || `status ${hit.code}`;
+      const reason = hit.code === 0 ? hit.error || 'no response' : `status ${hit.code}`;
       errors[reason] = (errors[reason] ?? 0) + 1;
     }
     const second = Math.floor((hit.seq * intervalMs) / 1000);

@@ -56,6 +56,9 @@ export const withoutUserStack = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv =>
  * then the integration tests against the real components and the end-to-end tests (services as processes), prints one closing line with the totals,
  * and stops what it started (unless SAGA_LAB_KEEP_STACK=1).
  */
+/** Projects whose end-to-end tests drive the running stack (see below), in the order they run. */
+const DRIVERS = ['load-tests', 'lab'] as const;
+
 export async function runTests(ctx: StackContext): Promise<number> {
   const resultsDir = path.join(ctx.paths.repoRoot, 'dist', 'test-results');
   rmSync(resultsDir, { recursive: true, force: true });
@@ -92,9 +95,21 @@ export async function runTests(ctx: StackContext): Promise<number> {
     await stage('integration tests', () =>
       nx(ctx, ['run-many', '-t', 'int-test', '--parallel=1', ...common], env),
     );
+    // The drivers last, one after the other: the load scenarios reconfigure and restart the stack's
+    // services, and the failure lab kills and restarts the shared infrastructure itself (Kafka,
+    // PostgreSQL, Redis) — nothing else may be running its tests on them meanwhile, or after them on a
+    // state they left behind.
     await stage('end-to-end tests', () =>
-      nx(ctx, ['run-many', '-t', 'e2e-test', '--parallel=1', ...common], env),
+      nx(
+        ctx,
+        ['run-many', '-t', 'e2e-test', '--parallel=1', `--exclude=${DRIVERS.join(',')}`, ...common],
+        env,
+      ),
     );
+    for (const driver of DRIVERS)
+      await stage(`end-to-end tests: ${driver}`, () =>
+        nx(ctx, ['run', `${driver}:e2e-test`, ...common], env),
+      );
   } finally {
     if (started.length > 0 && ctx.env['SAGA_LAB_KEEP_STACK'] !== '1') {
       await stopAll(ctx, [...started].reverse());
