@@ -19,6 +19,8 @@ const USAGE = `npm run load -- <scenario|all|list|export-k6 <scenario>> [--smoke
   export-k6 <scenario> prints the equivalent k6 script (k6 is not provisioned here: it is AGPL-3.0)
   --smoke              seconds at a low rate, thresholds on errors only (what npm test runs)
   --only V1,V2         only these variants of the scenario
+  --rate R             every attack at R requests/s instead of its own (to probe or profile)
+  --duration D         every attack for D seconds instead of its own
   --profile            CPU-profile the services a variant restarts (flame graph + top functions in the report)
   --out DIR            where results go (default load-tests/results; smoke runs: a temporary directory)`;
 
@@ -29,6 +31,8 @@ export interface CliArgs {
   readonly only?: string[];
   readonly out?: string;
   readonly profile?: boolean;
+  readonly rate?: number;
+  readonly durationS?: number;
 }
 
 export class UsageError extends Error {}
@@ -41,11 +45,19 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let only: string[] | undefined;
   let out: string | undefined;
   let profile = false;
+  let rate: number | undefined;
+  let durationS: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
     if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--profile') profile = true;
-    else if (arg === '--only' || arg === '--out') {
+    else if (arg === '--rate' || arg === '--duration') {
+      const value = Number(rest[++i]);
+      if (!Number.isFinite(value) || value <= 0)
+        throw new UsageError(`${arg} needs a positive number\n\n${USAGE}`);
+      if (arg === '--rate') rate = value;
+      else durationS = value;
+    } else if (arg === '--only' || arg === '--out') {
       const value = rest[++i];
       if (!value) throw new UsageError(`${arg} needs a value\n\n${USAGE}`);
       if (arg === '--only') only = value.split(',').map((v) => v.trim());
@@ -62,6 +74,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     ...(only ? { only } : {}),
     ...(out ? { out } : {}),
     ...(profile ? { profile } : {}),
+    ...(rate ? { rate } : {}),
+    ...(durationS ? { durationS } : {}),
   };
 }
 
@@ -149,6 +163,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const system = System.fromProcess(log);
   const outDir =
     args.out ?? (args.mode === 'smoke' ? mkdtempSync(path.join(os.tmpdir(), 'load-smoke-')) : RESULTS_DIR);
+  // The generator's raw results and the CPU profiles, kept with KEEP_RAW=1 (their path is printed).
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'load-raw-'));
   let failed = 0;
   try {
@@ -163,6 +178,14 @@ async function main(argv: readonly string[]): Promise<number> {
         log,
         ...(args.only ? { only: args.only } : {}),
         ...(args.profile ? { profile: true } : {}),
+        ...(args.rate || args.durationS
+          ? {
+              resize: {
+                ...(args.rate ? { rate: args.rate } : {}),
+                ...(args.durationS ? { durationS: args.durationS } : {}),
+              },
+            }
+          : {}),
       });
       const report = writeRun(result, outDir);
       log(
@@ -171,7 +194,8 @@ async function main(argv: readonly string[]): Promise<number> {
       if (!result.passed) failed++;
     }
   } finally {
-    rmSync(workDir, { recursive: true, force: true });
+    if (process.env['KEEP_RAW'] === '1') log(`raw results kept in ${workDir}`);
+    else rmSync(workDir, { recursive: true, force: true });
     await system.close();
   }
   return failed === 0 ? 0 : 1;

@@ -23,7 +23,12 @@ export interface RunOptions {
   readonly only?: readonly string[];
   /** CPU-profile the services each variant restarts; flame graphs and top functions go into the result. */
   readonly profile?: boolean;
+  /** Every attack at this rate / for this long instead of its own (`--rate`, `--duration`). */
+  readonly resize?: { readonly rate?: number; readonly durationS?: number };
 }
+
+/** Seconds of each warm-up step (a quarter, then half the attack's rate) before a full run's attacks. */
+export const WARMUP_STEP_S = 4;
 
 export function machineInfo(loadBefore: readonly number[]): MachineInfo {
   const cpus = os.cpus();
@@ -91,7 +96,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     try {
       result = await runVariant(
         variant.name,
-        variant.attacks(mode),
+        variant.attacks(mode).map((attack) => ({ ...attack, ...options.resize })),
         variant.thresholds?.(mode) ?? [],
         prepared,
         options,
@@ -126,6 +131,27 @@ async function runVariant(
 ): Promise<VariantResult> {
   const dir = path.join(options.workDir, name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
   mkdirSync(dir, { recursive: true });
+  // Warm-up, not recorded: a freshly (re)started service compiles its hot paths first, and an open-model
+  // attack at full rate on a cold process builds a backlog that then takes seconds to drain. A quarter of
+  // the rate, then half, for a few seconds each.
+  if (options.mode === 'full')
+    for (const share of [0.25, 0.5])
+      await Promise.all(
+        attacks.map(
+          (def) =>
+            startAttack(
+              options.vegeta,
+              {
+                ...def,
+                name: `${def.name}-warmup`,
+                rate: Math.max(1, Math.round(def.rate * share)),
+                durationS: WARMUP_STEP_S,
+              },
+              prepared.vars,
+              dir,
+            ).done,
+        ),
+      );
   const processes = Object.entries(prepared.processes);
   const rssBefore = new Map(processes.map(([label, pid]) => [label, rssMiB(pid)]));
   const running = attacks.map((def) => startAttack(options.vegeta, def, prepared.vars, dir));

@@ -32,6 +32,11 @@ export interface AttackDef {
   readonly request: RequestTemplate;
   /** Seconds before a request counts as a timeout error (default 10). */
   readonly timeoutS?: number;
+  /**
+   * Most requests in flight (default: enough for 20 ms responses at the rate, at least 64); past it the
+   * generator falls behind schedule, which shows as latency.
+   */
+  readonly maxWorkers?: number;
   /** Statuses that count as success (default: 2xx). */
   readonly okStatuses?: readonly number[];
 }

@@ -94,6 +94,12 @@ export const configSchema = z.object({
   GATEWAY_BREAKER_THRESHOLD: z.coerce.number().int().min(1).default(5),
   GATEWAY_BREAKER_HALF_OPEN_MS: millis.default(5_000),
 
+  /**
+   * `all`: one log line per request; `errors`: only 4xx/5xx answers and requests slower than
+   * GATEWAY_SLOW_REQUEST_MS (what a high-volume edge logs; the request metrics count all of them).
+   */
+  GATEWAY_ACCESS_LOG: z.enum(['all', 'errors']).default('all'),
+  GATEWAY_SLOW_REQUEST_MS: millis.default(1_000),
   /** `off` sends every product read to the inventory service (to measure what the cache buys). */
   GATEWAY_PRODUCT_CACHE: z.enum(['on', 'off']).default('on'),
   GATEWAY_PRODUCT_CACHE_TTL_MS: millis.default(30_000),

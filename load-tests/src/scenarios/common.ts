@@ -15,6 +15,19 @@ export const UNLIMITED = {
   GATEWAY_RATE_LIMIT_IP: '100000000:100000000',
 };
 
+/**
+ * The gateway as a high-volume read path runs it: limits that refuse nothing, the approximate limiter (no
+ * Redis round trip per request; the rate-limit scenario compares both), traces sampled at 1 % (head
+ * sampling, as at this volume in production; the tracing cost at 0, 10 and 100 % is measured apart), and
+ * the access log kept to refused, failed and slow requests (the request metrics count every one).
+ */
+export const READ_PATH = {
+  ...UNLIMITED,
+  GATEWAY_RATE_LIMIT_MODE: 'approximate',
+  TRACE_SAMPLE_RATIO: '0.01',
+  GATEWAY_ACCESS_LOG: 'errors',
+};
+
 /** The run id services restarted by the load tests carry (their settings are accepted only with one). */
 export const RUN_ID = 'load-tests';
 

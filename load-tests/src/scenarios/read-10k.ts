@@ -1,6 +1,6 @@
 import type { Scenario } from '../scenario';
 import { baselineVariant } from './baseline';
-import { PRODUCT_READ, UNLIMITED, productReads, size } from './common';
+import { PRODUCT_READ, READ_PATH, productReads, size } from './common';
 
 const FULL = { rate: 10_000, durationS: 60 };
 
@@ -12,7 +12,7 @@ export const read10k: Scenario = {
   variants: [
     {
       name: 'cache on',
-      prepare: (ctx) => productReads(ctx, { ...UNLIMITED, GATEWAY_RATE_LIMIT_MODE: 'approximate' }),
+      prepare: (ctx) => productReads(ctx, READ_PATH),
       attacks: (mode) => [{ name: 'read', ...size(mode, FULL), request: PRODUCT_READ }],
       thresholds: (mode) => [
         { attack: 'read', metric: 'errorRate', max: 0.001 },
@@ -26,12 +26,7 @@ export const read10k: Scenario = {
     },
     {
       name: 'cache off',
-      prepare: (ctx) =>
-        productReads(ctx, {
-          ...UNLIMITED,
-          GATEWAY_RATE_LIMIT_MODE: 'approximate',
-          GATEWAY_PRODUCT_CACHE: 'off',
-        }),
+      prepare: (ctx) => productReads(ctx, { ...READ_PATH, GATEWAY_PRODUCT_CACHE: 'off' }),
       // Every read goes to the inventory service and its database: offered the same rate, for less long.
       attacks: (mode) => [
         { name: 'read', ...size(mode, { rate: FULL.rate, durationS: 20 }), request: PRODUCT_READ },

@@ -1,7 +1,6 @@
 import type { Scenario } from '../scenario';
-import { PRODUCT_READ, UNLIMITED, freePort, productReads, size, waitReady } from './common';
+import { PRODUCT_READ, READ_PATH, freePort, productReads, size, waitReady } from './common';
 
-const READ_ENV = { ...UNLIMITED, GATEWAY_RATE_LIMIT_MODE: 'approximate', TRACE_SAMPLE_RATIO: '0.01' };
 const FULL = { rate: 8_000, durationS: 30 };
 
 export const scaleOut: Scenario = {
@@ -12,7 +11,7 @@ export const scaleOut: Scenario = {
   variants: [
     {
       name: 'one gateway',
-      prepare: (ctx) => productReads(ctx, READ_ENV),
+      prepare: (ctx) => productReads(ctx, READ_PATH),
       attacks: (mode) => [{ name: 'read', ...size(mode, FULL), request: PRODUCT_READ }],
       thresholds: () => [{ attack: 'read', metric: 'errorRate', max: 0.001 }],
     },
@@ -21,7 +20,7 @@ export const scaleOut: Scenario = {
       // A second instance on its own port, registered in Consul like the first; the generator spreads
       // requests over both (what a load balancer in front of them would do).
       prepare: async (ctx) => {
-        const first = await productReads(ctx, READ_ENV);
+        const first = await productReads(ctx, READ_PATH);
         const port = await freePort();
         const extra = ctx.system.spawnExtra('gateway', port);
         const url = `http://127.0.0.1:${port}`;

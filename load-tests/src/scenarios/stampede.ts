@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { Scenario } from '../scenario';
-import { PRODUCT_READ, UNLIMITED, metricSum, productReads, size } from './common';
+import { PRODUCT_READ, READ_PATH, metricSum, productReads, size } from './common';
 
 export const stampede: Scenario = {
   name: 'stampede',
@@ -13,9 +13,7 @@ export const stampede: Scenario = {
       prepare: async (ctx) => {
         // A fresh run id restarts the gateway (its in-process cache empty); the shared copies go from Redis.
         const prepared = await productReads(ctx, {
-          ...UNLIMITED,
-          GATEWAY_RATE_LIMIT_MODE: 'approximate',
-          TRACE_SAMPLE_RATIO: '0.01',
+          ...READ_PATH,
           SAGA_LAB_STAMPEDE_RUN: String(Date.now()),
         });
         const redis = new Redis(ctx.env('REDIS_URL'), { lazyConnect: true, maxRetriesPerRequest: 1 });

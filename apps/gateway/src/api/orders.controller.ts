@@ -181,7 +181,7 @@ export class OrdersController {
     @Param('orderId') orderId: string,
     @Ctx() ctx: RequestContext,
   ): Promise<z.infer<typeof orderDetail>> {
-    const id = parseId(orderIdParam, orderId, notFound(orderId));
+    const id = parseId(orderIdParam, orderId, () => notFound(orderId));
     const response = await this.upstreams.expectOk(
       'order',
       { method: 'GET', path: `/orders/${id}`, deadline: ctx.deadline, correlationId: ctx.correlationId },

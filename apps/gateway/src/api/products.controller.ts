@@ -115,7 +115,7 @@ export class ProductsController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const id = parseId(productIdParam, productId, notFound(productId));
+    const id = parseId(productIdParam, productId, () => notFound(productId));
     const cached = await this.cache.get(id);
     if (!cached) throw notFound(id);
     void reply.header('etag', cached.etag).header('cache-control', CACHE_CONTROL);
@@ -148,7 +148,7 @@ export class ProductsController {
     @Body() body: unknown,
     @Ctx() ctx: RequestContext,
   ): Promise<Product> {
-    const id = parseId(productIdParam, productId, notFound(productId));
+    const id = parseId(productIdParam, productId, () => notFound(productId));
     const patch = parseInput(productPatch, body, 'body');
     const response = await this.upstreams.expectOk(
       'inventory',

@@ -2,9 +2,14 @@ import type { AppError } from '@saga-lab/errors';
 import type { z } from 'zod';
 
 /** A path parameter that cannot name a resource: the resource does not exist (404), whatever it is. */
-export function parseId<S extends z.ZodType>(schema: S, value: string, notFound: AppError): z.output<S> {
+export function parseId<S extends z.ZodType>(
+  schema: S,
+  value: string,
+  notFound: () => AppError,
+): z.output<S> {
   const result = schema.safeParse(value);
-  if (!result.success) throw notFound;
+  // A factory: an error is built (its stack captured) only for an id that is refused, not on every read.
+  if (!result.success) throw notFound();
   return result.data;
 }
 

@@ -81,4 +81,20 @@ describe('AccessTokens', () => {
       headers: { 'www-authenticate': expect.stringContaining('Bearer error="invalid_token"') },
     });
   });
+
+  it('remembers a verified token until its own expiry, and only that exact token', async () => {
+    let now = Date.now();
+    const cached = new AccessTokens({ ...options, now: () => now });
+    const token = await signed({ exp: Math.floor(now / 1000) + 30 });
+    await expect(cached.verify(`Bearer ${token}`)).resolves.toEqual(alice);
+    // Altered after the original was remembered: verified afresh, and refused.
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const forged = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+    await expect(cached.verify(`Bearer ${forged}`)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    now += 29_000;
+    await expect(cached.verify(`Bearer ${token}`)).resolves.toEqual(alice);
+    now += 2_000; // past exp: the remembered answer ends with the token
+    await expect(cached.verify(`Bearer ${token}`)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+    await expect(cached.verify(`Bearer ${token}`)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+  });
 });
