@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { System } from '@saga-lab/stack';
-import { processIds, readProcessStat } from '@saga-lab/observability';
+import { processIds } from '@saga-lab/observability';
 import { cpuBetween, snapshot } from './cpu';
 import type { MachineInfo, ProcessFigures, ScenarioResult, ThresholdOutcome, VariantResult } from './result';
 import type { AttackDef, Mode, Prepared, Scenario, Threshold } from './scenario';
@@ -152,6 +152,7 @@ async function runVariant(
             ).done,
         ),
       );
+  const measuredFrom = new Date();
   const processes = Object.entries(prepared.processes);
   const rssBefore = new Map(processes.map(([label, pid]) => [label, rssMiB(pid)]));
   const running = attacks.map((def) => startAttack(options.vegeta, def, prepared.vars, dir));
@@ -159,8 +160,7 @@ async function runVariant(
   // The generator's pids are known once it started; the first sample waits for them.
   await new Promise((resolve) => setTimeout(resolve, 200));
   const generatorPids = running.map((r) => r.pid).filter((pid) => pid > 0);
-  // A process that leads a group (the stack starts each server so) is measured with its group: PostgreSQL's
-  // backends, for one.
+  // A process is measured with its descendants: PostgreSQL's backends, for one.
   const members = new Map(processes.map(([label, pid]) => [label, groupOf(pid)]));
   const pids = [...[...members.values()].flat(), ...generatorPids];
   const first = snapshot(pids);
@@ -197,7 +197,7 @@ async function runVariant(
     options.log(
       `  ${r.name}: ${r.achievedRate} req/s of ${r.offeredRate} offered · p50 ${r.latency.p50Ms} ms · p99 ${r.latency.p99Ms} ms · errors ${(r.errorRate * 100).toFixed(2)} %`,
     );
-  const findings = prepared.findings ? await prepared.findings(results) : undefined;
+  const findings = prepared.findings ? await prepared.findings(results, measuredFrom) : undefined;
   for (const failure of findings?.failures ?? []) options.log(`  ✗ ${failure}`);
   const outcome = judge(thresholds, results);
   for (const t of outcome.filter((o) => !o.passed))
@@ -233,8 +233,28 @@ function readProfiles(dir: string): NonNullable<VariantResult['profiles']> {
     });
 }
 
-/** The process and, when it leads a process group, every member of the group. */
+/** The parent of a process, from /proc/<pid>/stat ("pid (comm) state ppid …"). */
+function parentOf(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process and its descendants (PostgreSQL's backends are children of the postmaster). */
 export function groupOf(pid: number): number[] {
-  if (readProcessStat(pid)?.pgrp !== pid) return [pid];
-  return [pid, ...processIds().filter((other) => other !== pid && readProcessStat(other)?.pgrp === pid)];
+  const children = new Map<number, number[]>();
+  for (const other of processIds()) {
+    const parent = parentOf(other);
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), other]);
+  }
+  const all: number[] = [];
+  const visit = (at: number): void => {
+    all.push(at);
+    for (const child of children.get(at) ?? []) visit(child);
+  };
+  visit(pid);
+  return all;
 }

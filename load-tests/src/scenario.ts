@@ -63,9 +63,9 @@ export interface Prepared {
   readonly processes: Readonly<Record<string, number>>;
   /**
    * Scenario-specific findings read after the attacks (saga completion, backend calls, plans…); a failure
-   * fails the run like a threshold.
+   * fails the run like a threshold. `measuredFrom`: when the measured attacks began (after the warm-up).
    */
-  readonly findings?: (attacks: readonly AttackResult[]) => Promise<Findings>;
+  readonly findings?: (attacks: readonly AttackResult[], measuredFrom: Date) => Promise<Findings>;
   /** Undoes what prepare did (stops extra processes, restores settings). */
   readonly cleanup?: () => Promise<void>;
 }

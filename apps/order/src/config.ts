@@ -26,7 +26,7 @@ export const configSchema = z.object({
    * 0 turns it off. Little's law sizes it: the confirmed sagas/s the pipeline sustains × the completion
    * time to hold (load-tests/RESULTS.md, orders-write).
    */
-  ORDER_ADMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(200),
+  ORDER_ADMISSION_MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(100),
   ORDER_ADMISSION_REFRESH_MS: z.coerce.number().int().positive().default(100),
 });
 

@@ -48,7 +48,6 @@ export const degraded: Scenario = {
             to: 'open',
           });
         const openedBefore = await opened();
-        const since = new Date();
         const proxy = proxyName(link);
         const toxics = (['upstream', 'downstream'] as const).map((stream) => ({
           name: `load-latency-${stream}`,
@@ -61,11 +60,11 @@ export const degraded: Scenario = {
         return {
           vars: { GATEWAY_URL: session.gatewayUrl, TOKEN: session.token, ORDERS: orders.join(',') },
           processes: gateway === undefined ? ({} as Record<string, number>) : { gateway },
-          findings: async () => {
+          findings: async (_attacks, measuredFrom) => {
             const opens = (await opened()) - openedBefore;
             for (const toxic of toxics)
               await toxiproxy(system, 'DELETE', `/proxies/${proxy}/toxics/${toxic.name}`);
-            const outcome = await sagaOutcome(system, session.customerId, since);
+            const outcome = await sagaOutcome(system, session.customerId, measuredFrom);
             const failures: string[] = [];
             if (opens === 0) failures.push("the gateway's breaker for the payment service never opened");
             if (outcome.pending > 0)

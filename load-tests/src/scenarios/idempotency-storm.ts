@@ -18,6 +18,7 @@ export const idempotencyStorm: Scenario = {
         await stockLoadProduct(ctx.system);
         const session = await customerSession(ctx);
         const run = randomUUID().slice(0, 8);
+        // Counted from here, warm-up included: its requests use the same run's keys.
         const since = new Date();
         const order = ctx.system.pid('order');
         return {
@@ -25,7 +26,7 @@ export const idempotencyStorm: Scenario = {
           processes: { gateway, ...(order === undefined ? {} : { order }) },
           findings: async (attacks) => {
             const sent = attacks[0]?.requests ?? 0;
-            const keys = Math.min(KEYS, sent);
+            const keys = Math.min(KEYS, sent); // warm-up uses the first keys, the attack all of them
             // The gateway stores its own key per caller and key; the order service de-duplicates on it too.
             const { rows } = await ctx.system.databases().orders.query(
               `SELECT count(*)::int AS orders, count(DISTINCT idempotency_key)::int AS keys
