@@ -60,5 +60,6 @@ if (require.main === module) {
   const total = (m: Map<string, { bytes: number }>) => [...m.values()].reduce((s, v) => s + v.bytes, 0);
   const mib = (n: number) => (n / 2 ** 20).toFixed(1);
   process.stdout.write(`live heap: ${mib(total(a))} MiB → ${mib(total(b))} MiB\n`);
-  for (const g of growth(a, b)) process.stdout.write(`${mib(g.bytes).padStart(8)} MiB  ${String(g.count).padStart(8)}  ${g.kind}\n`);
+  for (const g of growth(a, b))
+    process.stdout.write(`${mib(g.bytes).padStart(8)} MiB  ${String(g.count).padStart(8)}  ${g.kind}\n`);
 }
