@@ -21,6 +21,7 @@ const USAGE = `npm run load -- <scenario|all|list|export-k6 <scenario>> [--smoke
   --only V1,V2         only these variants of the scenario
   --rate R             every attack at R requests/s instead of its own (to probe or profile)
   --duration D         every attack for D seconds instead of its own
+  --heap               heap snapshots of the processes under test before and after (what grew, in the report)
   --profile            CPU-profile the services a variant restarts (flame graph + top functions in the report)
   --out DIR            where results go (default load-tests/results; smoke runs: a temporary directory)`;
 
@@ -31,6 +32,7 @@ export interface CliArgs {
   readonly only?: string[];
   readonly out?: string;
   readonly profile?: boolean;
+  readonly heap?: boolean;
   readonly rate?: number;
   readonly durationS?: number;
 }
@@ -45,12 +47,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let only: string[] | undefined;
   let out: string | undefined;
   let profile = false;
+  let heap = false;
   let rate: number | undefined;
   let durationS: number | undefined;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
     if (arg === '--smoke') mode = 'smoke';
     else if (arg === '--profile') profile = true;
+    else if (arg === '--heap') heap = true;
     else if (arg === '--rate' || arg === '--duration') {
       const value = Number(rest[++i]);
       if (!Number.isFinite(value) || value <= 0)
@@ -74,6 +78,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     ...(only ? { only } : {}),
     ...(out ? { out } : {}),
     ...(profile ? { profile } : {}),
+    ...(heap ? { heap } : {}),
     ...(rate ? { rate } : {}),
     ...(durationS ? { durationS } : {}),
   };
@@ -178,6 +183,7 @@ async function main(argv: readonly string[]): Promise<number> {
         log,
         ...(args.only ? { only: args.only } : {}),
         ...(args.profile ? { profile: true } : {}),
+        ...(args.heap ? { heap: true } : {}),
         ...(args.rate || args.durationS
           ? {
               resize: {

@@ -105,7 +105,8 @@ export function renderReport(result: ScenarioResult): { markdown: string; charts
       );
     }
     for (const failure of v.failures ?? []) lines.push(`✗ ${text(failure)}`, '');
-    for (const note of v.notes ?? []) lines.push(text(note), '');
+    // Notes are the runner's and the scenarios' own markdown (tables, a plan in a code block): kept as is.
+    for (const note of v.notes ?? []) lines.push(note, '');
     for (const a of v.attacks) {
       const errors = Object.entries(a.errors).sort((x, y) => y[1] - x[1]);
       if (errors.length) {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { System } from '@saga-lab/stack';
@@ -6,6 +6,7 @@ import { processIds } from '@saga-lab/observability';
 import { cpuBetween, snapshot } from './cpu';
 import type { MachineInfo, ProcessFigures, ScenarioResult, ThresholdOutcome, VariantResult } from './result';
 import type { AttackDef, Mode, Prepared, Scenario, Threshold } from './scenario';
+import { growth, sizesByKind } from './heap';
 import { flameGraph, selfTime, type CpuProfile } from './profile';
 import { startAttack } from './vegeta';
 
@@ -23,6 +24,8 @@ export interface RunOptions {
   readonly only?: readonly string[];
   /** CPU-profile the services each variant restarts; flame graphs and top functions go into the result. */
   readonly profile?: boolean;
+  /** Heap snapshots of the variant's processes before and after the attacks, compared in the notes. */
+  readonly heap?: boolean;
   /** Every attack at this rate / for this long instead of its own (`--rate`, `--duration`). */
   readonly resize?: { readonly rate?: number; readonly durationS?: number };
 }
@@ -85,12 +88,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (options.only && !options.only.includes(variant.name)) continue;
     log(`▶ ${scenario.name} · ${variant.name}`);
     const profileDir = options.profile ? mkdtempSync(path.join(options.workDir, 'profile-')) : undefined;
+    const heapDir = options.heap ? mkdtempSync(path.join(options.workDir, 'heap-')) : undefined;
     const prepared: Prepared = (await variant.prepare?.({
       mode,
       system,
       env: (name) => system.env(name),
       log,
       ...(profileDir ? { profileDir } : {}),
+      ...(heapDir ? { heapDir } : {}),
     })) ?? { vars: {}, processes: {} };
     let result: VariantResult;
     try {
@@ -100,6 +105,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         variant.thresholds?.(mode) ?? [],
         prepared,
         options,
+        heapDir,
       );
     } finally {
       await prepared.cleanup?.(); // a profiled service writes its profile as it exits
@@ -128,6 +134,7 @@ async function runVariant(
   thresholds: readonly Threshold[],
   prepared: Prepared,
   options: RunOptions,
+  heapDir?: string,
 ): Promise<VariantResult> {
   const dir = path.join(options.workDir, name.replace(/[^a-z0-9]+/gi, '-').toLowerCase());
   mkdirSync(dir, { recursive: true });
@@ -152,6 +159,16 @@ async function runVariant(
             ).done,
         ),
       );
+  // With --heap: a snapshot of each process's heap before the measured attacks and one after them (only
+  // of those started to answer SIGUSR2 with one: for any other process the signal's default is to end it).
+  const heapLabels = (prepared.heapSnapshots ?? []).filter(
+    (label) => prepared.processes[label] !== undefined,
+  );
+  const heapSnapshots = async (): Promise<string[]> =>
+    heapDir
+      ? Promise.all(heapLabels.map((label) => heapSnapshot(prepared.processes[label] as number, heapDir)))
+      : [];
+  const heapBefore = await heapSnapshots();
   const measuredFrom = new Date();
   const processes = Object.entries(prepared.processes);
   const rssBefore = new Map(processes.map(([label, pid]) => [label, rssMiB(pid)]));
@@ -197,6 +214,10 @@ async function runVariant(
     options.log(
       `  ${r.name}: ${r.achievedRate} req/s of ${r.offeredRate} offered · p50 ${r.latency.p50Ms} ms · p99 ${r.latency.p99Ms} ms · errors ${(r.errorRate * 100).toFixed(2)} %`,
     );
+  const heapAfter = await heapSnapshots();
+  const heapNotes = heapLabels.flatMap((label, i) =>
+    heapBefore[i] && heapAfter[i] ? [heapNote(label, heapBefore[i] as string, heapAfter[i] as string)] : [],
+  );
   const findings = prepared.findings ? await prepared.findings(results, measuredFrom) : undefined;
   for (const failure of findings?.failures ?? []) options.log(`  ✗ ${failure}`);
   const outcome = judge(thresholds, results);
@@ -211,7 +232,9 @@ async function runVariant(
     thresholds: outcome,
     ...(findings ? { facts: findings.facts } : {}),
     ...(findings?.failures?.length ? { failures: findings.failures } : {}),
-    ...(findings?.notes?.length ? { notes: findings.notes } : {}),
+    ...(findings?.notes?.length || heapNotes.length
+      ? { notes: [...(findings?.notes ?? []), ...heapNotes] }
+      : {}),
   };
 }
 
@@ -257,4 +280,42 @@ export function groupOf(pid: number): number[] {
   };
   visit(pid);
   return all;
+}
+
+/** Asks a process started with --heapsnapshot-signal=SIGUSR2 for a snapshot; resolves with its file. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const before = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const file = readdirSync(dir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot'));
+    // Written when the size stops changing (V8 writes it in one go, synchronously, then the process resumes).
+    if (file) {
+      const size = statSync(path.join(dir, file)).size;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (size > 0 && statSync(path.join(dir, file)).size === size) return path.join(dir, file);
+    }
+    if (Date.now() > deadline) throw new Error(`process ${pid} wrote no heap snapshot in 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** What grew in a process's heap over the attacks, by kind of object. */
+function heapNote(label: string, before: string, after: string): string {
+  const read = (file: string) =>
+    sizesByKind(JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof sizesByKind>[0]);
+  const [a, b] = [read(before), read(after)];
+  const total = (m: Map<string, { bytes: number }>): number =>
+    [...m.values()].reduce((sum, v) => sum + v.bytes, 0);
+  const mib = (n: number): string => (n / 2 ** 20).toFixed(1);
+  const rows = growth(a, b, 10).map(
+    (g) => `| ${g.kind.replace(/\|/g, '\\|').slice(0, 80)} | ${mib(g.bytes)} | ${g.count} |`,
+  );
+  return [
+    `Heap of ${label}: ${mib(total(a))} MiB live before the attacks, ${mib(total(b))} MiB after (snapshots; RSS also counts V8's free pages and native memory).`,
+    '',
+    '| grew most | MiB | objects |',
+    '|---|--:|--:|',
+    ...rows,
+  ].join('\n');
 }

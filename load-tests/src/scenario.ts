@@ -66,6 +66,8 @@ export interface Prepared {
    * fails the run like a threshold. `measuredFrom`: when the measured attacks began (after the warm-up).
    */
   readonly findings?: (attacks: readonly AttackResult[], measuredFrom: Date) => Promise<Findings>;
+  /** Labels of `processes` started to write heap snapshots on SIGUSR2 (see PrepareContext.heapDir). */
+  readonly heapSnapshots?: readonly string[];
   /** Undoes what prepare did (stops extra processes, restores settings). */
   readonly cleanup?: () => Promise<void>;
 }
@@ -92,6 +94,8 @@ export interface PrepareContext {
   readonly system: System;
   /** Set with `--profile`: the services this variant restarts write V8 CPU profiles here when they exit. */
   readonly profileDir?: string;
+  /** Set with `--heap`: the services this variant restarts write a heap snapshot here on SIGUSR2. */
+  readonly heapDir?: string;
   /** A variable the stack exports (GATEWAY_URL, …); throws a usage error when missing. */
   env(name: string): string;
   log(line: string): void;

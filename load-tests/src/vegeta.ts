@@ -83,7 +83,8 @@ export function startAttack(
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = once(child, 'close') as Promise<[number | null]>;
-    if (lazy && child.stdin) void feed(child.stdin, render, Math.ceil(def.rate * def.durationS * 1.05) + 100);
+    if (lazy && child.stdin)
+      void feed(child.stdin, render, Math.ceil(def.rate * def.durationS * 1.05) + 100).catch(() => undefined);
     const [code] = await exited;
     if (code !== 0) throw new Error(`vegeta attack ${def.name} failed (exit ${code}): ${stderr.trim()}`);
     return readResults(bin, resultsFile, def);
@@ -96,23 +97,32 @@ export function startAttack(
   };
 }
 
-/** Writes rendered targets as vegeta reads them (a pipe's backpressure paces the writing). */
+/**
+ * Writes rendered targets as vegeta reads them (a pipe's backpressure paces the writing). vegeta closes
+ * its end when the attack's duration is over: the writes then fail (EPIPE), and the feeding stops.
+ */
 async function feed(
   stdin: NodeJS.WritableStream,
   render: (n: number) => LoadRequest,
   count: number,
 ): Promise<void> {
-  stdin.on('error', () => undefined); // vegeta closes its end once the attack's duration is over
-  for (let n = 0; n < count; n++) {
+  let closed = false;
+  const ended = new Promise<void>((resolve) => {
+    const end = (): void => {
+      closed = true;
+      resolve();
+    };
+    stdin.once('close', end);
+    stdin.once('error', end);
+  });
+  stdin.on('error', () => undefined);
+  for (let n = 0; n < count && !closed; n++) {
     if (!stdin.write(`${toTarget(render(n))}\n`)) {
-      const drained = await Promise.race([
-        once(stdin, 'drain').then(() => true),
-        once(stdin, 'close').then(() => false),
-      ]);
-      if (!drained) return;
+      const drained = new Promise<void>((resolve) => stdin.once('drain', resolve));
+      await Promise.race([drained, ended]);
     }
   }
-  stdin.end();
+  if (!closed) stdin.end();
 }
 
 /** One result of `vegeta encode -to=csv`. */

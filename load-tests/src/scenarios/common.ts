@@ -35,12 +35,14 @@ export const RUN_ID = 'load-tests';
 export async function gatewayWith(
   system: System,
   env: Record<string, string>,
-  profileDir?: string,
+  diagnostics: { profileDir?: string; heapDir?: string } = {},
 ): Promise<number> {
   await system.ensureUp();
-  const profiling: Record<string, string> = profileDir
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` }
-    : {};
+  const options = [
+    ...(diagnostics.profileDir ? [`--cpu-prof --cpu-prof-dir=${diagnostics.profileDir}`] : []),
+    ...(diagnostics.heapDir ? [`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${diagnostics.heapDir}`] : []),
+  ];
+  const profiling: Record<string, string> = options.length ? { NODE_OPTIONS: options.join(' ') } : {};
   await system.configureServices({ gateway: { ...env, ...profiling } }, RUN_ID);
   const pid = system.pid('gateway');
   if (pid === undefined) throw new Error('the gateway is not running');
@@ -80,12 +82,16 @@ export async function productReads(
   ctx: PrepareContext,
   gatewayEnv: Record<string, string>,
 ): Promise<Prepared> {
-  const gateway = await gatewayWith(ctx.system, gatewayEnv, ctx.profileDir);
+  const gateway = await gatewayWith(ctx.system, gatewayEnv, {
+    ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
+    ...(ctx.heapDir ? { heapDir: ctx.heapDir } : {}),
+  });
   const session = await customerSession(ctx);
   const inventory = ctx.system.pid('inventory');
   return {
     vars: { GATEWAY_URL: session.gatewayUrl, TOKEN: session.token, PRODUCTS: session.products.join(',') },
     processes: { gateway, ...(inventory === undefined ? {} : { inventory }) },
+    ...(ctx.heapDir ? { heapSnapshots: ['gateway'] } : {}),
     cleanup: defaults(ctx.system),
   };
 }

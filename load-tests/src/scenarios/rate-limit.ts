@@ -50,14 +50,15 @@ async function prepare(ctx: PrepareContext, mode: 'exact' | 'approximate'): Prom
       else if (missing.length) failures.push(`a 429 without ${missing.join(', ')}`);
       const noisyRun = attacks.find((a) => a.name === 'noisy');
       const admitted = noisyRun?.statuses['200'] ?? 0;
-      // What a perfect limiter admits over the attack: the burst, then the refill rate.
+      // The most a perfect limiter admits over the attack: a full burst, then the refill rate (after a
+      // warm-up the bucket starts nearly empty, so an exact limiter lands near the refill alone).
       const allowed = QUOTA.capacity + QUOTA.perSecond * (noisyRun?.durationS ?? 0);
-      const overAdmission = allowed > 0 ? (admitted - allowed) / allowed : 0;
+      const overAdmission = allowed > 0 ? Math.max(0, admitted - allowed) / allowed : 0;
       if (overAdmission > 0.5)
         failures.push(`the noisy client got ${admitted} requests through, ${allowed} allowed`);
       return {
         facts: {
-          'noisy client: admitted / allowed': `${admitted} / ${allowed}`,
+          'noisy client: admitted / most allowed': `${admitted} / ${allowed}`,
           'over-admission': `${(overAdmission * 100).toFixed(1)} %`,
           'quota (per user)': `burst ${QUOTA.capacity}, ${QUOTA.perSecond}/s`,
           'window (s)': Math.round((Date.now() - started) / 1000),
