@@ -46,6 +46,9 @@ describe('place-order saga, end to end', () => {
     ORDER_AUTHORIZE_TIMEOUT_MS: '2500',
     ORDER_CAPTURE_TIMEOUT_MS: '4000',
     ORDER_REAPER_INTERVAL_MS: '200',
+    // 200 orders at once below: what is proven there is conservation under concurrency, not shedding
+    // (admission control has its own tests and the orders-write load scenario).
+    ORDER_ADMISSION_MAX_IN_FLIGHT: '0',
   });
 
   beforeAll(async () => {
