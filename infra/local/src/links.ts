@@ -1,4 +1,4 @@
-import type { ServiceName } from './config';
+import { overrideVar, type ServiceName } from './config';
 import type { System } from './system';
 
 /**
@@ -15,6 +15,14 @@ export interface ProxiedLink {
 }
 
 const offset = (system: System): number => (system.isTestProfile ? 10_000 : 0);
+
+/**
+ * The variable that points a service's stack at another address for a component (the proxy): the plain
+ * name, or SAGA_LAB_TEST_<name> in the test profile — which reads only those, so a plain DATABASE_URL
+ * there would leave the service on the direct link and the fault on an idle proxy.
+ */
+const pointing = (system: System, envVar: string): string =>
+  overrideVar(envVar, { SAGA_LAB_PROFILE: system.isTestProfile ? 'test' : '' });
 const hostPort = (url: string): string => new URL(url).host;
 
 export const LINKS = {
@@ -28,7 +36,7 @@ export const LINKS = {
       admin.host = listen;
       // The stack derives the payment database's URL from the admin URL: pointing that at the proxy
       // routes the service (and the provider simulator's ledger) through it.
-      return { listen, upstream, env: { DATABASE_URL: admin.toString() } };
+      return { listen, upstream, env: { [pointing(system, 'DATABASE_URL')]: admin.toString() } };
     },
   },
   'inventory-kafka': {
@@ -36,7 +44,11 @@ export const LINKS = {
     service: 'inventory',
     proxy(system) {
       const listen = system.env('KAFKA_PROXIED_BROKERS');
-      return { listen, upstream: system.env('KAFKA_PROXIED_UPSTREAM'), env: { KAFKA_BROKERS: listen } };
+      return {
+        listen,
+        upstream: system.env('KAFKA_PROXIED_UPSTREAM'),
+        env: { [pointing(system, 'KAFKA_BROKERS')]: listen },
+      };
     },
   },
   'order-inventory': {
@@ -48,7 +60,7 @@ export const LINKS = {
         listen,
         upstream: hostPort(system.address('inventory')),
         // The catalog calls go to INVENTORY_URL instead of an instance from Consul.
-        env: { INVENTORY_URL: `http://${listen}`, ORDER_INVENTORY_DISCOVERY: 'static' },
+        env: { [pointing(system, 'INVENTORY_URL')]: `http://${listen}`, ORDER_INVENTORY_DISCOVERY: 'static' },
       };
     },
   },

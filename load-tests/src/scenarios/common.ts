@@ -39,6 +39,8 @@ export async function gatewayWith(
 ): Promise<number> {
   await system.ensureUp();
   const options = [
+    // V8 flags to try on the gateway (e.g. LOAD_GATEWAY_NODE_OPTIONS=--max-semi-space-size=8).
+    ...(process.env['LOAD_GATEWAY_NODE_OPTIONS'] ? [process.env['LOAD_GATEWAY_NODE_OPTIONS']] : []),
     ...(diagnostics.profileDir ? [`--cpu-prof --cpu-prof-dir=${diagnostics.profileDir}`] : []),
     ...(diagnostics.heapDir ? [`--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${diagnostics.heapDir}`] : []),
   ];
