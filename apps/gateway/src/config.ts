@@ -43,6 +43,8 @@ const seededUsers = z.string().transform((value, ctx) => {
 
 export const configSchema = z.object({
   GATEWAY_HOST: z.string().default('127.0.0.1'),
+  /** The address registered in Consul when it differs from GATEWAY_HOST (a container's or pod's own IP). */
+  GATEWAY_ADVERTISE_HOST: z.string().min(1).optional(),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   GATEWAY_INSTANCE_ID: z
     .string()

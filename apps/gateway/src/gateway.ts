@@ -184,6 +184,7 @@ export async function startGateway(
   const http: HttpSpec = {
     name: 'gateway',
     host: config.GATEWAY_HOST,
+    advertiseHost: config.GATEWAY_ADVERTISE_HOST,
     port: config.GATEWAY_PORT,
     bodyLimit: config.GATEWAY_BODY_LIMIT,
     trustProxy: config.GATEWAY_TRUST_PROXY,

@@ -10,6 +10,8 @@ export const configSchema = z.object({
   ...loggingConfig,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   INVENTORY_HOST: z.string().default('127.0.0.1'),
+  /** The address registered in Consul when it differs from INVENTORY_HOST (a container's or pod's own IP). */
+  INVENTORY_ADVERTISE_HOST: z.string().min(1).optional(),
   INVENTORY_PORT: z.coerce.number().int().min(0).max(65_535).default(3002),
   INVENTORY_DB_POOL: z.coerce.number().int().min(1).max(100).default(10),
   INVENTORY_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),

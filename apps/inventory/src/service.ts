@@ -18,6 +18,7 @@ export async function startInventoryService(
     {
       name: 'inventory',
       host: config.INVENTORY_HOST,
+      advertiseHost: config.INVENTORY_ADVERTISE_HOST,
       port: config.INVENTORY_PORT,
       databaseUrl: config.INVENTORY_DATABASE_URL,
       dbPoolSize: config.INVENTORY_DB_POOL,

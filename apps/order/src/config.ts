@@ -13,6 +13,8 @@ export const configSchema = z.object({
   ORDER_INVENTORY_DISCOVERY: z.enum(['consul', 'static']).default('consul'),
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   ORDER_HOST: z.string().default('127.0.0.1'),
+  /** The address registered in Consul when it differs from ORDER_HOST (a container's or pod's own IP). */
+  ORDER_ADVERTISE_HOST: z.string().min(1).optional(),
   ORDER_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   ORDER_DB_POOL: z.coerce.number().int().min(1).max(100).default(10),
   ORDER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),

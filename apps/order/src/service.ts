@@ -101,6 +101,7 @@ export async function startOrderService(
     {
       name: 'order',
       host: config.ORDER_HOST,
+      advertiseHost: config.ORDER_ADVERTISE_HOST,
       port: config.ORDER_PORT,
       databaseUrl: config.ORDER_DATABASE_URL,
       dbPoolSize: config.ORDER_DB_POOL,

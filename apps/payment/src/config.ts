@@ -11,6 +11,8 @@ const fields = z.object({
   ...loggingConfig,
   CONSUL_HTTP_ADDR: z.string().min(1).optional(),
   PAYMENT_HOST: z.string().default('127.0.0.1'),
+  /** The address registered in Consul when it differs from PAYMENT_HOST (a container's or pod's own IP). */
+  PAYMENT_ADVERTISE_HOST: z.string().min(1).optional(),
   PAYMENT_PORT: z.coerce.number().int().min(0).max(65_535).default(3003),
   PAYMENT_DB_POOL: z.coerce.number().int().min(1).max(100).default(10),
   PAYMENT_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),

@@ -71,6 +71,7 @@ export async function startPaymentService(
       {
         name: 'payment',
         host: config.PAYMENT_HOST,
+        advertiseHost: config.PAYMENT_ADVERTISE_HOST,
         port: config.PAYMENT_PORT,
         databaseUrl: config.PAYMENT_DATABASE_URL,
         dbPoolSize: config.PAYMENT_DB_POOL,

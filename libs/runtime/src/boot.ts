@@ -55,6 +55,8 @@ export interface ServiceSpec {
   /** Logical name: Consul service name, Kafka client id, log context. */
   readonly name: string;
   readonly host: string;
+  /** The address registered in Consul when it differs from `host` (see HttpSpec). */
+  readonly advertiseHost?: string | undefined;
   readonly port: number;
   readonly databaseUrl: string;
   readonly dbPoolSize: number;
@@ -237,6 +239,7 @@ export async function bootService(
   const http = {
     name: spec.name,
     host: spec.host,
+    advertiseHost: spec.advertiseHost,
     port: spec.port,
     bodyLimit: 64 * 1024,
     consulAddress: spec.consulAddress,

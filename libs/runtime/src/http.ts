@@ -17,6 +17,8 @@ export interface HttpSpec {
   /** Logical name: Consul service name, log context. */
   readonly name: string;
   readonly host: string;
+  /** The address other machines reach it at, registered in Consul; `host` when not set. */
+  readonly advertiseHost?: string | undefined;
   readonly port: number;
   readonly bodyLimit: number;
   /** Take the client address from X-Forwarded-For (behind a proxy only). */
@@ -78,13 +80,15 @@ export async function serveHttp(app: NestFastifyApplication, spec: HttpSpec): Pr
   await app.listen(spec.port, spec.host);
   const { port } = app.getHttpServer().address() as { port: number };
   const url = `http://${spec.host}:${port}`;
+  // Bound to 0.0.0.0 in a container, it is reached (and health-checked by Consul) at its own IP.
+  const advertised = spec.advertiseHost ?? spec.host;
   const registration = spec.consulAddress
     ? new ConsulRegistration(consulClient(spec.consulAddress), {
         name: spec.name,
-        id: `${spec.name}-${spec.host}-${port}`,
-        address: spec.host,
+        id: `${spec.name}-${advertised}-${port}`,
+        address: advertised,
         port,
-        healthUrl: `${url}/health/ready`,
+        healthUrl: `http://${advertised}:${port}/health/ready`,
       })
     : undefined;
   await registration?.register();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 export interface ServiceProcess {
@@ -30,6 +31,16 @@ export function startServiceProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // SAGA_LAB_TEST_SERVICE_LOGS=<dir> also keeps every process's output in <dir>/<name>-<pid>.log, to read
+  // after a failed run (the test only shows the output of a process that did not start).
+  const logDir = process.env['SAGA_LAB_TEST_SERVICE_LOGS'];
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    const file = createWriteStream(path.join(logDir, `${name}-${child.pid ?? 'unknown'}.log`));
+    child.stdout?.pipe(file, { end: false });
+    child.stderr?.pipe(file, { end: false });
+    child.once('close', () => file.end());
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

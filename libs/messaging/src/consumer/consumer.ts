@@ -156,7 +156,7 @@ export class MessageConsumer {
       return;
     }
     try {
-      await this.options.handler(parsed, delivery);
+      await this.whileHeartbeating(() => this.options.handler(parsed, delivery), heartbeat);
     } catch (error) {
       if (isRetriable(error) && delivery.attempt < this.retry.maxAttempts) {
         await this.retryLater(message, delivery);
@@ -165,6 +165,26 @@ export class MessageConsumer {
         await this.deadLetter(message, delivery, reasonOf(error));
         this.options.onFailure?.({ delivery, error, routedTo: 'dlq' });
       }
+    }
+  }
+
+  /**
+   * Runs a handler while heartbeating. kafkajs heartbeats only when told to, between messages here, so a
+   * handler slower than the session timeout (a payment provider call may take its whole timeout, and
+   * compensation makes two) would get this member evicted mid-message: its partitions reassigned, the
+   * message handled again elsewhere, and under a slow provider the group rebalancing over and over.
+   * `heartbeat()` is throttled by kafkajs to the heartbeat interval, so asking every second is cheap.
+   */
+  private async whileHeartbeating<T>(work: () => Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    const timer = setInterval(() => {
+      // A failed heartbeat (a rebalance began) is the next commit's to report: it fails and the message
+      // is handled again by whoever owns the partition then (the inbox makes that harmless).
+      heartbeat().catch(() => undefined);
+    }, 1_000);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
     }
   }
 
