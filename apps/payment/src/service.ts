@@ -27,6 +27,7 @@ import {
   PaymentCommandsController,
 } from './messaging/payment-commands.controller';
 import { ProviderSimulator } from './provider/provider-simulator';
+import pg from 'pg';
 
 export type { RunningService };
 
@@ -52,7 +53,12 @@ export async function startPaymentService(
     );
   // The simulator stands for an external provider: its ledger uses connections of its own, so its
   // effects survive a rollback of the service's transaction, as a real provider's would.
-  const ledger = new DataSource({ type: 'postgres', url: config.PAYMENT_DATABASE_URL, poolSize: 4 });
+  const ledger = new DataSource({
+    type: 'postgres',
+    driver: pg, // see openDatabase in @saga-lab/runtime
+    url: config.PAYMENT_DATABASE_URL,
+    poolSize: 4,
+  });
   await ledger.initialize();
   const provider = new ProviderSimulator(ledger, {
     timeoutMs: config.PROVIDER_TIMEOUT_MS,

@@ -76,7 +76,7 @@ describe('ensureTopics', () => {
       {
         topic: 'inventory.commands.v1',
         numPartitions: TOPIC_SPECS['inventory.commands.v1'].partitions,
-        replicationFactor: 1,
+        replicationFactor: -1,
         configEntries: [
           { name: 'retention.ms', value: String(TOPIC_SPECS['inventory.commands.v1'].retentionMs) },
         ],

@@ -29,6 +29,11 @@ export const groupTopics = (groupId: string, partitions = 3): TopicRequest[] => 
 ];
 
 export interface TopicReadiness {
+  /**
+   * Default -1: the broker's own `default.replication.factor` (1 on the local single broker, 3 on the
+   * production-shaped Kubernetes overlay, whose `min.insync.replicas` of 2 would refuse every write to a
+   * topic made with one replica).
+   */
   readonly replicationFactor?: number;
   /** How long to keep trying before giving up with `TopicsNotReady` (default 60 s). */
   readonly timeoutMs?: number;
@@ -83,7 +88,7 @@ export async function ensureTopics(
   requests: readonly TopicRequest[],
   options: TopicReadiness = {},
 ): Promise<string[]> {
-  const { replicationFactor = 1, timeoutMs = 60_000, minDelayMs = 100, maxDelayMs = 2_000 } = options;
+  const { replicationFactor = -1, timeoutMs = 60_000, minDelayMs = 100, maxDelayMs = 2_000 } = options;
   const deadline = Date.now() + timeoutMs;
   const created = new Set<string>();
   let pending = 'no answer from the broker yet';

@@ -30,6 +30,7 @@ import {
   type HttpStatusTable,
 } from '@saga-lab/observability';
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import pg from 'pg';
 import { Gauge } from 'prom-client';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import { SAFEGUARDS, serviceLogger, type LabSwitches, type Safeguard } from './config';
@@ -163,6 +164,9 @@ export function announceLab(
 async function openDatabase(spec: ServiceSpec): Promise<DataSource> {
   const dataSource = new DataSource({
     type: 'postgres',
+    // Given, not looked up: TypeORM would `require('pg')` by a name no bundler can follow, and the
+    // services' container images run a bundle with no node_modules beside it.
+    driver: pg,
     url: spec.databaseUrl,
     entities: messagingEntities,
     migrations: [...messagingMigrations, ...spec.migrations],
