@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { runDemo } from './commands/demo';
 import { runTests } from './commands/test';
 import { createComponent } from './components';
-import { COMPONENTS, selectComponents } from './config';
+import { COMPONENTS, RUNTIME_COMPONENTS, selectComponents } from './config';
 import { logFile } from './context';
 import { StackError } from './errors';
 import { tailFile } from './proc';
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start': {
       const started = Date.now();
-      const { env } = await up(ctx);
+      const { env } = await up(ctx, RUNTIME_COMPONENTS);
       process.stdout.write(`\n${formatTable(await status(ctx))}\n\n`);
       process.stdout.write(urls(env));
       process.stdout.write(
@@ -106,6 +106,10 @@ function urls(env: Record<string, string>): string {
     ['Toxiproxy API', env['TOXIPROXY_URL']],
     ['Schemathesis', env['SCHEMATHESIS_BIN']],
     ['Vegeta', env['VEGETA_BIN']],
+    ['Kustomize', env['KUSTOMIZE_BIN']],
+    ['Kubeconform', env['KUBECONFORM_BIN']],
+    ['Docker Compose', env['DOCKER_COMPOSE_BIN']],
+    ['K8s schemas', env['K8S_SCHEMAS_DIR']],
   ].filter((entry): entry is [string, string] => Boolean(entry[1]));
   const width = Math.max(...lines.map(([label]) => label.length));
   return lines.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join('\n') + '\n';

@@ -1,4 +1,4 @@
-import { COMPONENTS, parseRecordedEnv, resolveStackConfig, selectComponents } from './config';
+import { COMPONENTS, parseRecordedEnv, resolveStackConfig, selectComponents, DEPLOY_TOOLS } from './config';
 import { StackError } from './errors';
 
 describe('resolveStackConfig', () => {
@@ -133,8 +133,11 @@ describe('parseRecordedEnv', () => {
 });
 
 describe('selectComponents', () => {
-  it('selects everything by default, in start order', () => {
-    expect(selectComponents([])).toEqual([...COMPONENTS]);
+  it('selects everything but the deploy tools by default, in start order', () => {
+    expect(selectComponents([])).toEqual(
+      COMPONENTS.filter((c) => !(DEPLOY_TOOLS as readonly string[]).includes(c)),
+    );
+    expect(selectComponents(['compose'])).toEqual(['compose']);
   });
 
   it('keeps start order whatever order they were named in', () => {

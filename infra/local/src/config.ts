@@ -2,9 +2,13 @@ import { StackError, badEnv } from './errors';
 
 /**
  * Infrastructure, in start order (Prometheus after Consul, where it finds what to scrape). `schemathesis`
- * (the contract tests' fuzzer) and `vegeta` (the load generator for load-tests/, MIT) are tools:
- * provisioned, never started. k6 is not provisioned: it is AGPL-licensed (docs/licences.md).
+ * (the contract tests' fuzzer), `vegeta` (the load generator for load-tests/, MIT) and the deploy
+ * validation's `kustomize`, `kubeconform`, `compose` and `k8s-schemas` are tools: provisioned, never
+ * started. k6 is not provisioned: it is AGPL-licensed (docs/licences.md).
  */
+/** What the deploy validation (`npm run k8s:validate`, infra/deploy) needs and nothing else does. */
+export const DEPLOY_TOOLS = ['kustomize', 'kubeconform', 'compose', 'k8s-schemas'] as const;
+
 export const INFRA = [
   'postgres',
   'redis',
@@ -15,10 +19,17 @@ export const INFRA = [
   'prometheus',
   'schemathesis',
   'vegeta',
+  ...DEPLOY_TOOLS,
 ] as const;
 /** Saga Lab's own services, started once the infrastructure is healthy. */
 export const SERVICES = ['inventory', 'payment', 'order', 'gateway'] as const;
 export const COMPONENTS = [...INFRA, ...SERVICES] as const;
+/**
+ * What `npm start` and a bare `stack up` bring: everything but the deploy tools, which only the deploy
+ * validation and the compose test need (Compose alone is a build of minutes) — `npm test` provisions them,
+ * `stack up kustomize kubeconform compose k8s-schemas` does on demand.
+ */
+export const RUNTIME_COMPONENTS = COMPONENTS.filter((c) => !(DEPLOY_TOOLS as readonly string[]).includes(c));
 export type ComponentName = (typeof COMPONENTS)[number];
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -54,6 +65,10 @@ export const COMPONENT_SPECS: Record<ComponentName, ComponentSpec> = {
   prometheus: { envVar: 'PROMETHEUS_URL', ports: [9090] },
   schemathesis: { envVar: 'SCHEMATHESIS_BIN', ports: [] },
   vegeta: { envVar: 'VEGETA_BIN', ports: [] },
+  kustomize: { envVar: 'KUSTOMIZE_BIN', ports: [] },
+  kubeconform: { envVar: 'KUBECONFORM_BIN', ports: [] },
+  compose: { envVar: 'DOCKER_COMPOSE_BIN', ports: [] },
+  'k8s-schemas': { envVar: 'K8S_SCHEMAS_DIR', ports: [] },
   inventory: { envVar: 'INVENTORY_URL', ports: [3002] },
   payment: { envVar: 'PAYMENT_URL', ports: [3003] },
   order: { envVar: 'ORDER_URL', ports: [3001] },
@@ -159,6 +174,10 @@ function defaultAddress(name: ComponentName, port: number | undefined): string {
       return `http://${LOOPBACK}:${port}`;
     case 'schemathesis':
     case 'vegeta':
+    case 'kustomize':
+    case 'kubeconform':
+    case 'compose':
+    case 'k8s-schemas':
       return ''; // a tool: its binary path is known to its component (the cache), not to the config
   }
 }
@@ -203,14 +222,26 @@ function validate(name: ComponentName, envVar: string, value: string): string {
     }
     case 'schemathesis':
     case 'vegeta':
+    case 'kustomize':
+    case 'kubeconform':
+    case 'compose':
       if (!value.startsWith('/')) throw badEnv(envVar, value, `an absolute path to a ${name} binary`);
       return value;
+    case 'k8s-schemas':
+      if (!value.startsWith('/')) {
+        throw badEnv(
+          envVar,
+          value,
+          'an absolute path to a directory of JSON schemas in kubeconform’s layout',
+        );
+      }
+      return value.replace(/\/+$/, '');
   }
 }
 
 /** Parses `--only a,b` style component selections; unknown names are an error that lists the valid ones. */
 export function selectComponents(names: readonly string[]): ComponentName[] {
-  if (names.length === 0) return [...COMPONENTS];
+  if (names.length === 0) return [...RUNTIME_COMPONENTS];
   const unknown = names.filter((n) => !(COMPONENTS as readonly string[]).includes(n));
   if (unknown.length > 0) {
     throw new StackError(

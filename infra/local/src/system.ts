@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { withoutUserStack } from './commands/test';
 import { createComponent } from './components';
-import { COMPONENTS, SERVICES, type ComponentName, type ServiceName } from './config';
+import { COMPONENTS, DEPLOY_TOOLS, SERVICES, type ComponentName, type ServiceName } from './config';
 import { logFile, type StackContext } from './context';
 import { isAlive, spawnDaemon, waitFor } from './proc';
 import type { Reporter } from './progress';
@@ -88,9 +88,10 @@ export class System {
 
   /** Brings up whatever is not running yet (infrastructure, then the services): the lab uses the running system. */
   async ensureUp(): Promise<void> {
+    // Without the contract tests' fuzzer and the deploy validation's tools: the running system needs neither.
     const { env } = await up(
       this.ctx,
-      COMPONENTS.filter((c) => c !== 'schemathesis'),
+      COMPONENTS.filter((c) => c !== 'schemathesis' && !(DEPLOY_TOOLS as readonly string[]).includes(c)),
     );
     this.exportsEnv = env;
   }

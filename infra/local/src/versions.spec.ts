@@ -15,6 +15,9 @@ describe('pinned versions', () => {
     expect(versions.consul).toMatch(/^\d+\.\d+\.\d+$/);
     expect(versions.schemathesis).toMatch(/^4\.\d+\.\d+$/); // the CLI flags the contract tests use are 4.x's
     expect(versions.vegeta).toMatch(/^12\.\d+\.\d+$/); // the module built is github.com/tsenart/vegeta/v12
+    expect(versions.kustomize).toMatch(/^5\.\d+\.\d+$/); // the module built is sigs.k8s.io/kustomize/kustomize/v5
+    expect(versions.compose).toMatch(/^2\.\d+\.\d+$/); // the module built is github.com/docker/compose/v2
+    expect(versions.kubernetes).toMatch(/^1\.\d+\.\d+$/);
   });
 
   it('builds the Consul that versions.json names', () => {

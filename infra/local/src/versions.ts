@@ -14,6 +14,16 @@ export const versionsSchema = z.object({
   schemathesis: semver,
   /** The load generator for load-tests/, built from the Go module proxy (module github.com/tsenart/vegeta/v12). */
   vegeta: semver,
+  /**
+   * The deploy validation's tools (`npm run k8s:validate`), built from the Go module proxy. kustomize stays
+   * at 5.8.2 while 5.8.3 and later need a newer Go than the stack builds with.
+   */
+  kustomize: semver,
+  kubeconform: semver,
+  /** Docker Compose v2 (module github.com/docker/compose/v2): only `config` is run, no engine needed. */
+  compose: semver,
+  /** The Kubernetes version k8s/ is validated against: its OpenAPI documents give the JSON schemas. */
+  kubernetes: semver,
   postgresql: z.object({ debianPackage: z.string(), minimumMajor: z.number().int() }),
   /** Redis after 7.2 is not under an open-source licence: `newestBsd` is the newest release allowed. */
   redis: z.object({

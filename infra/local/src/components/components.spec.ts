@@ -26,8 +26,12 @@ import {
 import { isInstalled, schemathesisInstall } from './schemathesis';
 import { goCommandName, parsePythonProbe, systemUser } from './toolchain';
 import { vegetaBuild, vegetaComponent } from './vegeta';
+import { composeBuild } from './compose';
+import { k8sSchemasComponent, schemaLayout } from './k8s-schemas';
+import { kubeconformBuild } from './kubeconform';
+import { kustomizeBuild } from './kustomize';
 import { createComponent } from './index';
-import { INFRA } from '../config';
+import { DEPLOY_TOOLS, INFRA } from '../config';
 import { silentReporter } from '../progress';
 import { createContext } from '../stack';
 
@@ -371,5 +375,106 @@ describe('vegeta', () => {
     const ctx = context({ VEGETA_BIN: binary });
     expect(ctx.config.vegeta.managed).toBe(true);
     expect(vegetaComponent(ctx).version).toBe(ctx.versions.vegeta);
+  });
+});
+
+describe('the deploy validation’s tools', () => {
+  let root: string;
+  const context = (extra: NodeJS.ProcessEnv = {}): ReturnType<typeof createContext> =>
+    createContext(
+      {
+        PATH: path.join(root, 'no-go'),
+        SAGA_LAB_CACHE_DIR: path.join(root, 'cache'),
+        SAGA_LAB_STATE_DIR: path.join(root, 'state'),
+        ...extra,
+      },
+      silentReporter(),
+    );
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'deploy-tools-'));
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('are tools that `up` provisions with the infrastructure, each exporting its path', () => {
+    const ctx = context();
+    expect(DEPLOY_TOOLS).toEqual(['kustomize', 'kubeconform', 'compose', 'k8s-schemas']);
+    const exported = DEPLOY_TOOLS.map((name) => {
+      expect(INFRA).toContain(name);
+      const component = createComponent(ctx, name);
+      expect(component).toMatchObject({ name, kind: 'tool' });
+      expect(component.launch).toBeUndefined();
+      return component.exports();
+    });
+    expect(exported).toEqual([
+      { KUSTOMIZE_BIN: path.join(root, 'cache', 'kustomize', ctx.versions.kustomize, 'bin', 'kustomize') },
+      {
+        KUBECONFORM_BIN: path.join(
+          root,
+          'cache',
+          'kubeconform',
+          ctx.versions.kubeconform,
+          'bin',
+          'kubeconform',
+        ),
+      },
+      {
+        DOCKER_COMPOSE_BIN: path.join(
+          root,
+          'cache',
+          'compose',
+          ctx.versions.compose,
+          'bin',
+          'docker-compose',
+        ),
+      },
+      { K8S_SCHEMAS_DIR: path.join(root, 'cache', 'k8s-schemas', ctx.versions.kubernetes) },
+    ]);
+  });
+
+  it('build kustomize and kubeconform with `go install`, and compose inside its own module', () => {
+    const ctx = context();
+    expect(kustomizeBuild(ctx)).toMatchObject({ package: 'sigs.k8s.io/kustomize/kustomize/v5' });
+    expect(kustomizeBuild(ctx).mainModule).toBeUndefined();
+    expect(kubeconformBuild(ctx)).toMatchObject({
+      package: 'github.com/yannh/kubeconform/cmd/kubeconform',
+      ldflags: `-X main.version=v${ctx.versions.kubeconform}`,
+    });
+    // compose's go.mod has exclude lines, which `go install …@version` refuses.
+    expect(composeBuild(ctx)).toMatchObject({
+      package: './cmd',
+      mainModule: 'github.com/docker/compose/v2',
+      ldflags: `-X github.com/docker/compose/v2/internal.Version=v${ctx.versions.compose}`,
+    });
+    expect(path.basename(composeBuild(ctx).binary)).toBe('docker-compose');
+  });
+
+  it('need go only until built, and use a binary or a schema directory of the user’s own as it is', async () => {
+    const ctx = context();
+    const kustomize = createComponent(ctx, 'kustomize');
+    await expect(kustomize.preflight()).rejects.toThrow(
+      /`go` was not found on PATH; it is needed to build kustomize/,
+    );
+    const schemas = k8sSchemasComponent(ctx);
+    await expect(schemas.preflight()).rejects.toThrow(
+      /`go` was not found on PATH; it is needed to download the Kubernetes \d+\.\d+\.\d+ OpenAPI documents/,
+    );
+    expect(await schemas.healthy()).toBe(false);
+    const layout = schemaLayout(path.join(root, 'cache'), ctx.versions.kubernetes);
+    mkdirSync(path.join(layout.dir, `v${ctx.versions.kubernetes}-standalone-strict`), { recursive: true });
+    writeFileSync(layout.marker, '{}');
+    await expect(schemas.preflight()).resolves.toBeUndefined();
+    await expect(schemas.provision()).resolves.toBeUndefined(); // generated already: go is not asked for
+    expect(await schemas.healthy()).toBe(true);
+
+    const own = path.join(root, 'own-schemas');
+    const external = context({ K8S_SCHEMAS_DIR: `${own}/`, KUSTOMIZE_BIN: '/opt/kustomize' });
+    expect(external.config['k8s-schemas'].managed).toBe(false);
+    expect(k8sSchemasComponent(external).exports()).toEqual({ K8S_SCHEMAS_DIR: own });
+    expect(createComponent(external, 'kustomize').version).toBe('external');
+    await expect(createComponent(external, 'kustomize').preflight()).resolves.toBeUndefined();
+    expect(() => context({ K8S_SCHEMAS_DIR: 'schemas' })).toThrow(
+      /K8S_SCHEMAS_DIR="schemas" is not an absolute path to a directory of JSON schemas/,
+    );
   });
 });

@@ -1,7 +1,11 @@
 import { INFRA, type ComponentName } from '../config';
 import type { Component, StackContext } from '../context';
+import { composeComponent } from './compose';
 import { consulComponent } from './consul';
+import { k8sSchemasComponent } from './k8s-schemas';
 import { kafkaComponent } from './kafka';
+import { kubeconformComponent } from './kubeconform';
+import { kustomizeComponent } from './kustomize';
 import { postgresComponent } from './postgres';
 import { prometheusComponent } from './prometheus';
 import { redisComponent } from './redis';
@@ -21,6 +25,10 @@ const factories: Record<ComponentName, (ctx: StackContext) => Component> = {
   prometheus: prometheusComponent,
   schemathesis: schemathesisComponent,
   vegeta: vegetaComponent,
+  kustomize: kustomizeComponent,
+  kubeconform: kubeconformComponent,
+  compose: composeComponent,
+  'k8s-schemas': k8sSchemasComponent,
   inventory: (ctx) => serviceComponent(ctx, 'inventory', () => infraEnv(ctx)),
   payment: (ctx) => serviceComponent(ctx, 'payment', () => infraEnv(ctx)),
   order: (ctx) => serviceComponent(ctx, 'order', () => infraEnv(ctx)),

@@ -87,8 +87,9 @@ export const renderPrometheusConfig = (input: PrometheusConfigInput): string =>
 /**
  * Prometheus built from the Go module proxy, like Consul and Toxiproxy, rather than installed from Debian:
  * Debian 12's package (2.42) is built without Consul service discovery, which is how the stack finds what
- * to scrape. Only that discovery is compiled in (the `remove_all_sd` and `enable_consul_sd` tags), which
- * leaves out the cloud providers' SDKs; promtool, which the alert rules' unit tests run, is built with it.
+ * to scrape. Only that discovery and DNS discovery (which the production-shaped Kubernetes overlay scrapes
+ * pods by) are compiled in (`remove_all_sd`, `enable_consul_sd`, `enable_dns_sd`), which leaves out the
+ * cloud providers' SDKs; promtool, which the alert rules' unit tests run, is built with it.
  * The module carries no web UI (its assets are built with npm in Prometheus's own release process): the
  * stack's Prometheus answers on its HTTP API only. 3.16.0's go.mod, unlike 3.15's, has no replace or
  * exclude lines, so `go install` takes it without a wrapper module (as Consul needs); it
@@ -118,7 +119,7 @@ export function prometheusComponent(ctx: StackContext): Component {
         package: 'github.com/prometheus/prometheus/cmd/prometheus',
         companions: ['github.com/prometheus/prometheus/cmd/promtool'],
         moduleVersion: prometheusModuleVersion(version),
-        tags: ['remove_all_sd', 'enable_consul_sd'],
+        tags: ['remove_all_sd', 'enable_consul_sd', 'enable_dns_sd'],
         ldflags: `-X github.com/prometheus/common/version.Version=${version}`,
       }),
     // Written at every start: the Consul address differs between profiles and may come from CONSUL_HTTP_ADDR.

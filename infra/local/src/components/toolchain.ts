@@ -3,7 +3,7 @@ import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensureDir, provisionLog, type StackContext } from '../context';
-import { StackError, toolMissing } from '../errors';
+import { StackError, downloadFailed, toolMissing } from '../errors';
 import { run, which } from '../proc';
 
 const execFileAsync = promisify(execFile);
@@ -111,9 +111,18 @@ export interface GoBinary {
   readonly version: string;
   /** Final binary path inside the cache. */
   readonly binary: string;
-  /** Either `go install <package>@<version>`, or `go build -o` of `package` inside the module at `moduleDir`. */
+  /**
+   * Either `go install <package>@<version>`, or `go build -o` of `package` inside the module at `moduleDir`
+   * or inside `mainModule`.
+   */
   readonly package: string;
   readonly moduleDir?: string;
+  /**
+   * A module downloaded from the proxy at `moduleVersion` (or v<version>) and built from inside as the main
+   * module, `package` then being relative to it (`./cmd`): for a module whose go.mod has replace or exclude
+   * lines, which `go install <package>@<version>` refuses. Its own go.sum pins what it compiles.
+   */
+  readonly mainModule?: string;
   /** Extra linker flags, e.g. to stamp the version a program reports. */
   readonly ldflags?: string;
   /** Extra environment for the go command (e.g. GONOSUMDB for modules the checksum database lacks). */
@@ -161,13 +170,21 @@ export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<
   await ctx.reporter.step(
     `building ${spec.name} ${spec.version} from the Go module proxy (first run only)`,
     async () => {
-      if (spec.moduleDir) {
+      if (spec.moduleDir || spec.mainModule) {
+        const env = { ...goEnv(ctx), ...spec.env };
+        const cwd =
+          spec.moduleDir ??
+          (
+            await goModDownload(
+              ctx,
+              spec.mainModule ?? '',
+              spec.moduleVersion ?? `v${spec.version}`,
+              log,
+              env,
+            )
+          ).dir;
         const out = path.join(staging, path.basename(spec.binary));
-        await run('go', ['build', ...flags, '-o', out, spec.package], {
-          ...options,
-          cwd: spec.moduleDir,
-          env: { ...goEnv(ctx), ...spec.env },
-        });
+        await run('go', ['build', ...flags, '-o', out, spec.package], { ...options, cwd, env });
         renameSync(out, spec.binary);
       } else {
         const version = spec.moduleVersion ?? `v${spec.version}`;
@@ -195,6 +212,37 @@ export async function buildGoBinary(ctx: StackContext, spec: GoBinary): Promise<
     },
   );
   rmSync(staging, { recursive: true, force: true });
+}
+
+/**
+ * Downloads one module version into the stack's module cache (the go command checks it against go.sum's
+ * checksum database); returns the directory it was unpacked to and its checksum (go.sum's h1: hash).
+ */
+export async function goModDownload(
+  ctx: StackContext,
+  module: string,
+  version: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv = goEnv(ctx),
+): Promise<{ dir: string; sum: string }> {
+  const what = `${module}@${version}`;
+  ensureDir(path.dirname(logFile));
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('go', ['mod', 'download', '-json', what], {
+      env,
+      maxBuffer: 1024 * 1024,
+    }));
+  } catch (error) {
+    // `go mod download -json` prints its error inside the JSON on stdout, and exits non-zero.
+    const output = (error as { stdout?: string }).stdout ?? String(error);
+    writeFileSync(logFile, `\n$ go mod download -json ${what}\n${output}\n`, { flag: 'a' });
+    throw downloadFailed(what, logFile, output.trim());
+  }
+  writeFileSync(logFile, `\n$ go mod download -json ${what}\n${stdout}\n`, { flag: 'a' });
+  const { Dir: dir, Sum: sum } = JSON.parse(stdout) as { Dir?: string; Sum?: string };
+  if (!dir) throw downloadFailed(what, logFile, stdout.trim());
+  return { dir, sum: sum ?? '' };
 }
 
 /** Maven runs offline-capable against a repository inside the stack's cache. */

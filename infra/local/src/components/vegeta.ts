@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { Component, StackContext } from '../context';
-import { which } from '../proc';
-import { buildGoBinary, goBinaryPath, requireTool, type GoBinary } from './toolchain';
+import { goToolComponent } from './go-tool';
+import { goBinaryPath, type GoBinary } from './toolchain';
 
 /** The module whose root is vegeta's main package (MIT). */
 export const VEGETA_MODULE = 'github.com/tsenart/vegeta/v12';
@@ -24,23 +23,5 @@ export function vegetaBuild(ctx: StackContext): GoBinary {
  * per version from the Go module proxy, never started. `VEGETA_BIN` in the environment points at a vegeta
  * of the user's own instead; then nothing is built.
  */
-export function vegetaComponent(ctx: StackContext): Component {
-  const cfg = ctx.config.vegeta;
-  const build = vegetaBuild(ctx);
-  const binary = cfg.managed ? build.binary : cfg.address;
-  return {
-    name: 'vegeta',
-    version: cfg.managed ? build.version : 'external',
-    kind: 'tool',
-    async preflight() {
-      if (cfg.managed && !existsSync(build.binary)) {
-        requireTool(ctx, 'go', `build vegeta ${build.version} from the Go module proxy`);
-      }
-    },
-    async provision() {
-      if (cfg.managed) await buildGoBinary(ctx, build);
-    },
-    healthy: async () => which(binary) !== undefined,
-    exports: () => ({ VEGETA_BIN: binary }),
-  };
-}
+export const vegetaComponent = (ctx: StackContext): Component =>
+  goToolComponent(ctx, 'vegeta', vegetaBuild(ctx), 'VEGETA_BIN');
