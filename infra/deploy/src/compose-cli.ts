@@ -29,7 +29,8 @@ async function main(argv: string[]): Promise<number> {
   const project: ComposeProject = {
     name: 'saga-lab',
     envFile: path.join(ctx.paths.repoRoot, 'infra', 'compose', '.env'),
-    ports: { gateway: 8080, zipkin: 9411, prometheus: 9090 },
+    // Beside a running `npm start` stack, which holds 3000, 9411 and 9090 on loopback.
+    ports: { gateway: 8080, zipkin: 8411, prometheus: 8090 },
   };
   if (command === 'up') {
     await ensureDocker(ctx);

@@ -373,7 +373,14 @@ export async function buildImages(ctx: StackContext, options: BuildOptions): Pro
           cwd: ctx.paths.repoRoot,
           env: { ...ctx.env, DOCKER_BUILDKIT: '0' },
         },
-      ),
+      ).catch((error: unknown) => {
+        // The official bases are pulled by the first builds: without a registry, that is where it fails.
+        const hint =
+          options.bases === 'upstream'
+            ? ' If no image registry can be reached from here, build with --bases local instead.'
+            : '';
+        throw new Error(`Building ${ref} failed (its log: ${log}).${hint}`, { cause: error });
+      }),
     );
   }
   return specs;
